@@ -1,0 +1,129 @@
+"""Run the whole test suite, stage by stage, and end with one summary line.
+
+    python tests/harness/run_tests.py [STAGE ...]     (stages: see STAGES; default all)
+
+Every stage runs even when an earlier one failed, so one run shows every failure. Each stage's
+full output goes to tests/output/<stage>.log; a failing stage prints its last lines. Counted
+items: each lint/sanity stage, each pytest test file and each molecule scenario. The last line
+is "N passed, N failed" (", N skipped" when a file's tests were all skipped); the exit code is
+non-zero when anything failed.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT = REPO / "tests" / "output"
+MOLECULE_LAST = ["default"]  # scenarios that exercise several roles run after the per-role ones
+
+
+def run(stage, command, **kwargs):
+    """Run a command with its output in the stage's log; return (ok, seconds)."""
+    log = OUTPUT / f"{stage}.log"
+    start = time.monotonic()
+    with log.open("w") as out:
+        rc = subprocess.call(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+    seconds = time.monotonic() - start
+    if rc != 0:
+        lines = log.read_text(errors="replace").splitlines()
+        print(f"---- last lines of {log.relative_to(REPO)} ----")
+        print("\n".join(lines[-60:]))
+        print("----")
+    return rc == 0, seconds
+
+
+def single(stage, command):
+    ok, seconds = run(stage, command)
+    return [(stage, "passed" if ok else "failed")], seconds
+
+
+def pytest_files(stage, path):
+    """Run pytest on a folder; one result per test file, from the JUnit report."""
+    if not (REPO / path).is_dir():
+        return [], 0.0
+    junit = OUTPUT / f"{stage}.junit.xml"
+    junit.unlink(missing_ok=True)
+    ok, seconds = run(stage, [sys.executable, "-m", "pytest", path, "-o", "junit_family=xunit1",
+                              f"--junitxml={junit}"])
+    files = {}
+    if junit.exists():
+        for case in ET.parse(junit).iter("testcase"):
+            name = case.get("file") or case.get("classname", "?")
+            state = files.setdefault(name, {"failed": 0, "passed": 0, "skipped": 0})
+            if case.find("failure") is not None or case.find("error") is not None:
+                state["failed"] += 1
+            elif case.find("skipped") is not None:
+                state["skipped"] += 1
+            else:
+                state["passed"] += 1
+    results = []
+    for name, state in sorted(files.items()):
+        outcome = "failed" if state["failed"] else ("passed" if state["passed"] else "skipped")
+        results.append((f"{stage}: {name}", outcome))
+    if not ok and not any(outcome == "failed" for _, outcome in results):
+        results.append((f"{stage}: pytest run", "failed"))  # collection error, crash, no report
+    return results, seconds
+
+
+def molecule_scenarios():
+    names = sorted(p.parent.name for p in (REPO / "molecule").glob("*/molecule.yml"))
+    return sorted(names, key=lambda n: (n in MOLECULE_LAST, n))
+
+
+def molecule(stage):
+    results, total = [], 0.0
+    for scenario in molecule_scenarios():
+        ok, seconds = run(f"molecule-{scenario}", ["molecule", "test", "-s", scenario])
+        print(f"    molecule {scenario}: {'passed' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
+        results.append((f"{stage}: {scenario}", "passed" if ok else "failed"))
+        total += seconds
+    return results, total
+
+
+STAGES = {
+    "yamllint": lambda s: single(s, ["yamllint", "--strict", "."]),
+    "ansible-lint": lambda s: single(s, ["ansible-lint", "--profile", "production"]),
+    "sanity": lambda s: single(s, ["bash", "tests/harness/sanity.sh"]),
+    "unit": lambda s: pytest_files(s, "tests/unit"),
+    "provision": lambda s: pytest_files(s, "tests/provision"),
+    "molecule": molecule,
+}
+
+
+def main(argv):
+    wanted = argv or list(STAGES)
+    unknown = [s for s in wanted if s not in STAGES]
+    if unknown:
+        sys.exit(f"unknown stage(s) {unknown}; stages are: {', '.join(STAGES)}")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    results, timings, started = [], [], time.monotonic()
+    for stage in wanted:
+        print(f"==> {stage}", flush=True)
+        stage_results, seconds = STAGES[stage](stage)
+        failed = [name for name, outcome in stage_results if outcome == "failed"]
+        print(f"<== {stage}: {'FAILED' if failed else 'ok'} ({seconds:.0f} s, {len(stage_results)} counted)",
+              flush=True)
+        results += stage_results
+        timings.append((stage, seconds))
+    print("\nStage times:")
+    for stage, seconds in timings:
+        print(f"  {stage:<14} {seconds:7.0f} s")
+    print(f"  {'total':<14} {time.monotonic() - started:7.0f} s")
+    counts = {o: sum(1 for _, outcome in results if outcome == o) for o in ("passed", "failed", "skipped")}
+    for name, outcome in results:
+        if outcome != "passed":
+            print(f"  {outcome.upper()}: {name}")
+    summary = f"{counts['passed']} passed, {counts['failed']} failed"
+    if counts["skipped"]:
+        summary += f", {counts['skipped']} skipped"
+    print(summary)
+    return 1 if counts["failed"] or not results else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
+    sys.exit(main(sys.argv[1:]))
