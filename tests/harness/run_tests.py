@@ -89,6 +89,7 @@ STAGES = {
     "ansible-lint": lambda s: single(s, ["ansible-lint", "--profile", "production"]),
     "sanity": lambda s: single(s, ["bash", "tests/harness/sanity.sh"]),
     "unit": lambda s: pytest_files(s, "tests/unit"),
+    "bad-input": lambda s: pytest_files(s, "tests/bad_input"),
     "provision": lambda s: pytest_files(s, "tests/provision"),
     "molecule": molecule,
 }

@@ -1,0 +1,52 @@
+"""Bad input fails before anything changes, with a message that names the variable.
+
+Each case runs a role (or playbook) with one invalid value, in check mode, against this
+machine, and asserts the run failed, that the message names the variable, and that it failed
+in the input checks: no task after them ran (the PLAY RECAP shows no change and the output has
+none of the role's later tasks).
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# (role, variables, text the error must contain)
+ROLE_CASES = [
+    ("redis", {"redis_port": 70000}, "redis_port must be a TCP port from 1 to 65535"),
+    ("redis", {"redis_port": "six"}, "redis_port"),
+    ("redis", {"redis_maxmemory": "lots"}, "redis_maxmemory must be a number"),
+    ("redis", {"redis_maxmemory": "256 mb"}, "redis_maxmemory must be a number"),
+    ("redis", {"redis_persistence": "sometimes"}, "redis_persistence must be one of"),
+    ("redis", {"redis_appendfsync": "hourly"}, "redis_appendfsync must be one of"),
+    ("redis", {"redis_bind": ["0.0.0.0"]}, "redis_bind must list loopback addresses only"),
+    ("redis", {"redis_maxmemory_policy": "allkeys-random-ish"}, "redis_maxmemory_policy must be one of"),
+]
+
+
+def run_role(role, variables):
+    extra = dict(variables, bad_input_role=role)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run(
+        ["ansible-playbook", "--check", "-i", "localhost,", "-c", "local",
+         "-e", json.dumps(extra), str(REPO / "tests" / "bad_input" / "apply_role.yml")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "variables", "message"), ROLE_CASES,
+    ids=[f"{role}-{'-'.join(v)}-{i}" for i, (role, v, _) in enumerate(ROLE_CASES)],
+)
+def test_role_rejects_bad_input_before_any_change(role, variables, message):
+    result = run_role(role, variables)
+    output = " ".join((result.stdout + result.stderr).split())  # folded: messages wrap
+    assert result.returncode != 0, output
+    assert message in output, output
+    assert "changed=0" in output
+    # The platform preflight is the first thing after the input checks: it must not have run.
+    assert "Check that the host runs Debian 12 or Amazon Linux 2023" not in output
