@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ARCH ?= arm64
 export MECOVE_TEST_ARCH := $(ARCH)
 
-.PHONY: help demo demo-destroy setup engine images lint unit molecule test lock
+.PHONY: help demo demo-destroy setup engine images lint unit provision-test molecule test lock
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ lint: setup ## yamllint, ansible-lint (production profile), ansible-test sanity
 
 unit: setup ## Unit tests of the Python modules
 	python tests/harness/run_tests.py unit
+
+provision-test: setup ## The provisioning suite against the AWS emulator (moto)
+	python tests/harness/run_tests.py provision
 
 molecule: setup images ## Molecule scenarios; one: make molecule SCENARIO=redis [ARCH=amd64]
 	$(if $(SCENARIO),molecule test -s $(SCENARIO),python tests/harness/run_tests.py molecule)

@@ -1,0 +1,454 @@
+"""The AWS estate, end to end against the emulator. Tests run in file order on one estate."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+import yaml
+
+STACK = "mecove-mvp"
+TAGS = {"Project": STACK, "Environment": "mvp", "ManagedBy": "ansible-mecove-platform"}
+TAG_FILTERS = [{"Name": f"tag:{k}", "Values": [v]} for k, v in TAGS.items()]
+LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
+
+
+def tags_of(items) -> dict:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def assert_ours(tag_list) -> None:
+    tags = tags_of(tag_list) if isinstance(tag_list, list) else tag_list
+    assert {k: tags.get(k) for k in TAGS} == TAGS
+
+
+def tagged_leftovers(emulator) -> list[str]:
+    """Everything still carrying the stack's tags (terminated instances excepted), IAM included."""
+    left = []
+    tagging = emulator.client("resourcegroupstaggingapi")
+    for mapping in tagging.get_resources(TagFilters=[{"Key": k, "Values": [v]} for k, v in TAGS.items()])[
+        "ResourceTagMappingList"
+    ]:
+        arn = mapping["ResourceARN"]
+        if ":instance/" in arn:
+            instance_id = arn.rsplit("/", 1)[1]
+            state = emulator.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0][
+                "State"
+            ]["Name"]
+            if state == "terminated":
+                continue
+        left.append(arn)
+    ec2 = emulator.client("ec2")
+    left += [v["VpcId"] for v in ec2.describe_vpcs(Filters=TAG_FILTERS)["Vpcs"]]
+    left += [a["AllocationId"] for a in ec2.describe_addresses(Filters=TAG_FILTERS)["Addresses"]]
+    left += [k["KeyName"] for k in ec2.describe_key_pairs(Filters=TAG_FILTERS)["KeyPairs"]]
+    iam = emulator.client("iam")
+    left += [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(STACK)]
+    left += [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]
+             if p["InstanceProfileName"].startswith(STACK)]
+    left += [g["logGroupName"] for g in emulator.client("logs").describe_log_groups(logGroupNamePrefix=f"/ec2/{STACK}")["logGroups"]]
+    left += [s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]]
+    left += [d["DBInstanceIdentifier"] for d in emulator.client("rds").describe_db_instances()["DBInstances"]]
+    left += [g["DBSubnetGroupName"] for g in emulator.client("rds").describe_db_subnet_groups()["DBSubnetGroups"]]
+    return left
+
+
+def failure_message(run) -> str:
+    return run.output
+
+
+# ---------------------------------------------------------------------------------------------
+# On the empty account: bad inputs and check mode change nothing.
+
+BAD_INPUTS = [
+    ("empty stack name", "aws_provision.yml", {"mecove_stack_name": ""}, "mecove_stack_name"),
+    ("invalid stack name", "aws_provision.yml", {"mecove_stack_name": "Mecove_MVP"}, "mecove_stack_name"),
+    ("malformed VPC CIDR", "aws_provision.yml", {"mecove_vpc_cidr": "10.0.0.0/33"}, "mecove_vpc_cidr"),
+    ("VPC CIDR with host bits", "aws_provision.yml", {"mecove_vpc_cidr": "10.0.0.1/16"}, "mecove_vpc_cidr"),
+    ("malformed subnet CIDR", "aws_provision.yml", {"mecove_public_subnet_cidrs": ["10.0.0.0/24", "10.0.1.300/24"]},
+     "mecove_public_subnet_cidrs has malformed entries"),
+    ("overlapping subnets", "aws_provision.yml", {"mecove_public_subnet_cidrs": ["10.0.0.0/24", "10.0.0.128/25"]},
+     "mecove_public_subnet_cidrs overlap: 10.0.0.0/24 overlaps 10.0.0.128/25"),
+    ("subnet outside the VPC", "aws_provision.yml", {"mecove_public_subnet_cidrs": ["10.0.0.0/24", "10.1.0.0/24"]},
+     "lie outside mecove_vpc_cidr"),
+    ("x86 instance type for an arm64 AMI", "aws_provision.yml", {"mecove_ec2_instance_type": "t3.small"},
+     "mecove_ec2_instance_type='t3.small' is not a Graviton"),
+    ("x86 DB class", "aws_provision.yml", {"mecove_rds_instance_class": "db.t3.micro"},
+     "mecove_rds_instance_class='db.t3.micro' is not a Graviton"),
+    ("SSH from anywhere without opt-in", "aws_provision.yml", {"mecove_ssh_allowed_cidrs": ["203.0.113.7/32", "0.0.0.0/0"]},
+     "mecove_ssh_allow_from_anywhere=true"),
+    ("SSH from anywhere (IPv6) without opt-in", "aws_provision.yml", {"mecove_ssh_allowed_cidrs": ["::/0"]},
+     "mecove_ssh_allow_from_anywhere=true"),
+    ("malformed SSH CIDR", "aws_provision.yml", {"mecove_ssh_allowed_cidrs": ["203.0.113.7"]}, "mecove_ssh_allowed_cidrs"),
+    ("teardown without confirmation", "aws_teardown.yml", {}, "-e confirm=mecove-mvp"),
+    ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
+]
+
+
+@pytest.mark.parametrize("case, playbook_name, extra_vars, expected", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_fails_before_any_aws_call(playbook, emulator, case, playbook_name, extra_vars, expected):
+    run = playbook(playbook_name, "-e", json.dumps(extra_vars))
+    assert run.returncode != 0, run.explain()
+    assert expected in " ".join(run.output.split()), run.explain()
+    assert run.requests == 0, f"{case}: {run.requests} AWS requests before the input was refused"
+    assert tagged_leftovers(emulator) == []
+
+
+def test_check_mode_on_the_empty_account_creates_nothing(playbook, emulator, inventory):
+    run = playbook("aws_provision.yml", "--check")
+    assert run.returncode == 0, run.explain()
+    assert run.changed > 0
+    assert tagged_leftovers(emulator) == []
+    assert emulator.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"] == []
+    assert not (inventory / "secrets").exists()
+    assert not (inventory / "group_vars/all/provision_outputs.yml").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Provision, then a re-run changes nothing (even after an operator edited the app secret).
+
+@pytest.fixture(scope="module")
+def provisioned(playbook, emulator, metrics):
+    first = playbook("aws_provision.yml", "-v")
+    assert first.returncode == 0, first.explain()
+    metrics["first provision"] = f"{first.seconds:.1f} s, {first.requests} AWS requests, changed={first.changed}"
+    # The operator fills in the app secret; a re-run must keep it.
+    sm = emulator.client("secretsmanager")
+    sm.put_secret_value(SecretId=f"{STACK}/app", SecretString=json.dumps({"OPENAI_API_KEY": "sk-operator-edited"}))
+    second = playbook("aws_provision.yml")
+    metrics["no-op re-run"] = f"{second.seconds:.1f} s, {second.requests} AWS requests, changed={second.recap.get('changed')}"
+    return {"first": first, "second": second}
+
+
+@pytest.fixture(scope="module")
+def outputs(provisioned, inventory) -> dict:
+    return yaml.safe_load((inventory / "group_vars/all/provision_outputs.yml").read_text())["mecove_aws_outputs"]
+
+
+def test_first_provision_changes_things(provisioned):
+    assert provisioned["first"].changed > 0
+
+
+def test_rerun_changes_nothing(provisioned):
+    second = provisioned["second"]
+    assert second.returncode == 0, second.explain()
+    assert second.recap["changed"] == 0, second.explain()
+
+
+def test_operator_edited_app_secret_is_kept(provisioned, emulator):
+    value = emulator.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/app")["SecretString"]
+    assert json.loads(value) == {"OPENAI_API_KEY": "sk-operator-edited"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Every resource, as the emulator sees it.
+
+@pytest.fixture(scope="module")
+def network(provisioned, emulator):
+    ec2 = emulator.client("ec2")
+    vpcs = ec2.describe_vpcs(Filters=TAG_FILTERS)["Vpcs"]
+    assert len(vpcs) == 1
+    vpc = vpcs[0]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    return {"vpc": vpc, "subnets": subnets}
+
+
+def test_vpc(network, emulator):
+    vpc = network["vpc"]
+    ec2 = emulator.client("ec2")
+    assert vpc["CidrBlock"] == "10.0.0.0/16"
+    assert_ours(vpc["Tags"])
+    for attribute, key in (("enableDnsHostnames", "EnableDnsHostnames"), ("enableDnsSupport", "EnableDnsSupport")):
+        assert ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attribute)[key]["Value"] is True
+
+
+def test_public_subnets_in_two_zones(network):
+    subnets = network["subnets"]
+    assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert len({s["AvailabilityZone"] for s in subnets}) == 2
+    assert all(s["AvailabilityZone"].startswith("ap-south-1") for s in subnets)
+    for subnet in subnets:
+        assert_ours(subnet["Tags"])
+        assert subnet["MapPublicIpOnLaunch"] is False
+
+
+def test_internet_gateway_and_public_route_no_nat(network, emulator):
+    ec2 = emulator.client("ec2")
+    vpc_id = network["vpc"]["VpcId"]
+    igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    assert len(igws) == 1
+    assert_ours(igws[0]["Tags"])
+    tables = ec2.describe_route_tables(Filters=TAG_FILTERS)["RouteTables"]
+    assert len(tables) == 1
+    routes = {r.get("DestinationCidrBlock"): r.get("GatewayId") for r in tables[0]["Routes"]}
+    assert routes["0.0.0.0/0"] == igws[0]["InternetGatewayId"]
+    associated = {a["SubnetId"] for a in tables[0]["Associations"] if a.get("SubnetId")}
+    assert associated == {s["SubnetId"] for s in network["subnets"]}
+    assert ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"] == []
+
+
+def rules(permissions):
+    flat = set()
+    for p in permissions:
+        for r in p.get("IpRanges", []):
+            flat.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["CidrIp"]))
+        for r in p.get("Ipv6Ranges", []):
+            flat.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["CidrIpv6"]))
+        for r in p.get("UserIdGroupPairs", []):
+            flat.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["GroupId"]))
+    return flat
+
+
+@pytest.fixture(scope="module")
+def security_groups(network, emulator):
+    groups = emulator.client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [network["vpc"]["VpcId"]]}] + TAG_FILTERS
+    )["SecurityGroups"]
+    return {g["GroupName"]: g for g in groups}
+
+
+def test_security_groups_have_exactly_their_rules(security_groups):
+    assert set(security_groups) == {f"{STACK}-ec2", f"{STACK}-rds"}
+    ec2_sg, rds_sg = security_groups[f"{STACK}-ec2"], security_groups[f"{STACK}-rds"]
+    # SSH is closed by default: no port 22 at all.
+    assert rules(ec2_sg["IpPermissions"]) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
+    assert rules(ec2_sg["IpPermissionsEgress"]) == {("-1", None, None, "0.0.0.0/0")}
+    assert rules(rds_sg["IpPermissions"]) == {("tcp", 5432, 5432, ec2_sg["GroupId"])}
+    for group in (ec2_sg, rds_sg):
+        assert_ours(group["Tags"])
+
+
+def test_key_pair_is_ed25519_and_its_private_key_is_0600(provisioned, emulator, inventory, outputs):
+    pairs = emulator.client("ec2").describe_key_pairs(KeyNames=[STACK])["KeyPairs"]
+    assert pairs[0]["KeyType"] == "ed25519"
+    assert_ours(pairs[0]["Tags"])
+    key_file = inventory / "secrets" / f"{STACK}-ec2-ssh-key"
+    assert outputs["ssh_private_key_path"] == str(key_file)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((inventory / "secrets").stat().st_mode) == 0o700
+    assert "PRIVATE KEY" in key_file.read_text()
+
+
+def test_iam_role_profile_and_least_privilege_policy(provisioned, emulator, outputs):
+    iam = emulator.client("iam")
+    role_name = f"{STACK}-ec2"
+    role = iam.get_role(RoleName=role_name)["Role"]
+    assert_ours(role["Tags"])
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]]
+    assert attached == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    profile = iam.get_instance_profile(InstanceProfileName=role_name)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [role_name]
+    assert_ours(profile.get("Tags", []))
+
+    assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == [f"{STACK}-secrets-and-logs"]
+    document = iam.get_role_policy(RoleName=role_name, PolicyName=f"{STACK}-secrets-and-logs")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert set(statements) == {"ReadTheStacksSecrets", "WriteTheStacksLogs"}
+    secrets = statements["ReadTheStacksSecrets"]
+    assert secrets["Action"] == ["secretsmanager:GetSecretValue"]
+    assert sorted(secrets["Resource"]) == sorted(
+        [outputs["rds_master_secret_arn"], outputs["app_secret_arn"], outputs["deploy_key_secret_arn"]]
+    )
+    logs = statements["WriteTheStacksLogs"]
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    groups = [f"arn:aws:logs:ap-south-1:123456789012:log-group:/ec2/{STACK}/{g}" for g in ("api", "worker", "caddy")]
+    assert sorted(logs["Resource"]) == sorted(groups + [g + ":*" for g in groups])
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources
+        assert all(not r.endswith(":*") or ":log-group:" in r for r in resources)
+
+
+@pytest.fixture(scope="module")
+def instance(provisioned, emulator, outputs):
+    reservations = emulator.client("ec2").describe_instances(
+        Filters=TAG_FILTERS + [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}]
+    )["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    assert len(instances) == 1, "exactly one app host"
+    assert instances[0]["InstanceId"] == outputs["instance_id"]
+    return instances[0]
+
+
+def test_ec2_instance(instance, emulator, network, security_groups):
+    ec2 = emulator.client("ec2")
+    ami = emulator.client("ssm").get_parameter(
+        Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    )["Parameter"]["Value"]
+    assert instance["InstanceType"] == "t4g.small"
+    assert instance["ImageId"] == ami
+    assert instance["KeyName"] == STACK
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    assert instance["MetadataOptions"]["HttpEndpoint"] == "enabled"
+    assert instance["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{STACK}-ec2")
+    assert instance["SubnetId"] in {s["SubnetId"] for s in network["subnets"]}
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [security_groups[f"{STACK}-ec2"]["GroupId"]]
+    assert_ours(instance["Tags"])
+    assert tags_of(instance["Tags"])["Name"] == f"{STACK}-app"
+    protection = ec2.describe_instance_attribute(InstanceId=instance["InstanceId"], Attribute="disableApiTermination")
+    assert protection["DisableApiTermination"]["Value"] is False
+    root = [m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == instance["RootDeviceName"]]
+    volume = ec2.describe_volumes(VolumeIds=[root[0]["Ebs"]["VolumeId"]])["Volumes"][0]
+    assert (volume["Size"], volume["VolumeType"], volume["Encrypted"]) == (30, "gp3", True)
+
+
+def test_elastic_ip_is_associated(instance, emulator, outputs):
+    addresses = emulator.client("ec2").describe_addresses(Filters=TAG_FILTERS)["Addresses"]
+    assert len(addresses) == 1
+    assert addresses[0]["InstanceId"] == instance["InstanceId"]
+    assert addresses[0]["PublicIp"] == outputs["elastic_ip"]
+
+
+def test_rds_instance(provisioned, emulator, network, security_groups, outputs):
+    rds = emulator.client("rds")
+    db = rds.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]
+    assert db["Engine"] == "postgres"
+    assert db["EngineVersion"].split(".")[0] == "16"
+    assert db["DBInstanceClass"] == "db.t4g.micro"
+    assert (db["AllocatedStorage"], db["StorageType"], db["StorageEncrypted"]) == (20, "gp3", True)
+    assert db["PubliclyAccessible"] is False
+    assert db["MultiAZ"] is False
+    assert (db["DBName"], db["MasterUsername"]) == ("mecove", "mecove")
+    assert db["BackupRetentionPeriod"] == 0
+    assert db["DeletionProtection"] is False
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [security_groups[f"{STACK}-rds"]["GroupId"]]
+    group = db["DBSubnetGroup"]
+    assert group["DBSubnetGroupName"] == STACK
+    assert {s["SubnetIdentifier"] for s in group["Subnets"]} == {s["SubnetId"] for s in network["subnets"]}
+    assert_ours(rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"])["TagList"])
+    # The master password is managed by RDS in Secrets Manager, and the outputs point at it.
+    assert db["MasterUserSecret"]["SecretArn"] == outputs["rds_master_secret_arn"]
+    secret = json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=outputs["rds_master_secret_arn"])["SecretString"])
+    # (moto writes username "admin" into the managed secret whatever the master user; AWS writes the master user.)
+    assert secret["username"] and secret["password"]
+    assert (outputs["rds_endpoint"], outputs["rds_port"]) == (db["Endpoint"]["Address"], db["Endpoint"]["Port"])
+
+
+def test_log_groups_and_retention(provisioned, emulator):
+    logs = emulator.client("logs")
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix=f"/ec2/{STACK}/")["logGroups"]}
+    assert set(groups) == {f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", f"/ec2/{STACK}/caddy"}
+    for name, group in groups.items():
+        assert group["retentionInDays"] == 14
+        assert_ours(logs.list_tags_log_group(logGroupName=name)["tags"])
+
+
+def test_secrets(provisioned, emulator, inventory, outputs):
+    sm = emulator.client("secretsmanager")
+    app = sm.describe_secret(SecretId=f"{STACK}/app")
+    assert app["ARN"] == outputs["app_secret_arn"]
+    assert_ours(app["Tags"])
+    deploy = sm.describe_secret(SecretId=f"{STACK}/deploy-key")
+    assert deploy["ARN"] == outputs["deploy_key_secret_arn"]
+    assert_ours(deploy["Tags"])
+    value = json.loads(sm.get_secret_value(SecretId=f"{STACK}/deploy-key")["SecretString"])
+    private = inventory / "secrets" / f"{STACK}-deploy-key"
+    public = inventory / "secrets" / f"{STACK}-deploy-key.pub"
+    assert value["private_key"].strip() == private.read_text().strip()
+    assert value["public_key"].strip() == public.read_text().strip()
+    assert public.read_text().startswith("ssh-ed25519 ")
+    assert outputs["deploy_key_public_path"] == str(public)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
+def test_outputs_file_has_the_architecture_outputs(outputs, instance):
+    for key in ("elastic_ip", "instance_id", "ssh_command", "deploy_command", "ssh_private_key_path", "rds_endpoint",
+                "rds_port", "rds_master_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region"):
+        assert outputs.get(key) not in (None, ""), key
+    assert outputs["ssh_command"] == f"ssh -i {outputs['ssh_private_key_path']} ec2-user@{outputs['elastic_ip']}"
+    assert outputs["log_groups"] == {g: f"/ec2/{STACK}/{g}" for g in ("api", "worker", "caddy")}
+
+
+def secret_values(emulator, inventory, outputs) -> list[str]:
+    """Distinctive fragments of every secret: key bodies and the RDS master password."""
+    fragments = []
+    for name in (f"{STACK}-ec2-ssh-key", f"{STACK}-deploy-key"):
+        lines = [line for line in (inventory / "secrets" / name).read_text().splitlines() if "PRIVATE KEY" not in line]
+        fragments += [line for line in lines if len(line) >= 20]
+    rds_secret = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["rds_master_secret_arn"])
+    fragments.append(json.loads(rds_secret["SecretString"])["password"])
+    assert fragments
+    return fragments
+
+
+def test_no_secret_in_the_verbose_output_or_the_outputs_file(provisioned, emulator, inventory, outputs):
+    outputs_text = (inventory / "group_vars/all/provision_outputs.yml").read_text()
+    for fragment in secret_values(emulator, inventory, outputs):
+        assert fragment not in provisioned["first"].output
+        assert fragment not in provisioned["second"].output
+        assert fragment not in outputs_text
+    assert "PRIVATE KEY" not in provisioned["first"].output
+    assert "PRIVATE KEY" not in outputs_text
+
+
+def test_summary_prints_the_cost_estimate(provisioned):
+    text = provisioned["second"].output
+    assert "Estimated monthly cost" in text
+    assert "prices taken 2026-02-27" in text
+    assert "Total: ~" in text
+
+
+def test_check_mode_after_convergence_changes_nothing(provisioned, playbook):
+    run = playbook("aws_provision.yml", "--check")
+    assert run.returncode == 0, run.explain()
+    assert run.changed == 0, run.explain()
+
+
+def test_private_key_is_never_overwritten(provisioned, playbook, inventory):
+    key_file = inventory / "secrets" / f"{STACK}-ec2-ssh-key"
+    before = key_file.read_bytes()
+    run = playbook("aws_provision.yml")
+    assert run.returncode == 0 and run.changed == 0, run.explain()
+    assert key_file.read_bytes() == before
+
+
+def test_a_newer_ami_behind_the_ssm_parameter_does_not_launch_a_second_instance(provisioned, playbook, emulator, instance):
+    # AWS's own parameter is read-only: a parameter of ours stands for "the SSM parameter moved on".
+    ssm = emulator.client("ssm")
+    name = "/mecove-test/newer-al2023-arm64-ami"
+    images = emulator.client("ec2").describe_images(Owners=["amazon"])["Images"]
+    newer = next(i["ImageId"] for i in images if i["ImageId"] != instance["ImageId"])
+    ssm.put_parameter(Name=name, Value=newer, Type="String", Overwrite=True)
+    run = playbook("aws_provision.yml", "-e", f"mecove_ec2_ami_ssm_parameter={name}")
+    assert run.returncode == 0 and run.changed == 0, run.explain()
+    reservations = emulator.client("ec2").describe_instances(
+        Filters=TAG_FILTERS + [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}]
+    )["Reservations"]
+    assert [i["InstanceId"] for r in reservations for i in r["Instances"]] == [instance["InstanceId"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Teardown: refused without confirmation, then everything, then a no-op.
+
+def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, emulator):
+    before = sorted(tagged_leftovers(emulator))
+    run = playbook("aws_teardown.yml")
+    assert run.returncode != 0 and "-e confirm=mecove-mvp" in run.output, run.explain()
+    assert sorted(tagged_leftovers(emulator)) == before
+
+
+def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emulator, inventory, metrics):
+    untagged_vpc = emulator.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}", "-e", "mecove_teardown_final_snapshot=true")
+    assert first.returncode == 0, first.explain()
+    assert first.changed > 0
+    metrics["teardown"] = f"{first.seconds:.1f} s, {first.requests} AWS requests, changed={first.changed}"
+    # The final snapshot asked for is kept (tagged, like its instance); nothing else remains.
+    snapshots = emulator.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-final-") for s in snapshots] == [True]
+    assert [arn for arn in tagged_leftovers(emulator) if f":snapshot:{STACK}-final-" not in arn] == []
+    assert not (inventory / "group_vars/all/provision_outputs.yml").exists()
+    assert not (inventory / "secrets" / f"{STACK}-ec2-ssh-key").exists()
+    # Nothing without our tags was touched.
+    assert emulator.client("ec2").describe_vpcs(VpcIds=[untagged_vpc])["Vpcs"]
+
+    second = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
+    assert second.returncode == 0, second.explain()
+    assert second.changed == 0, second.explain()
+    metrics["second teardown"] = f"{second.seconds:.1f} s, {second.requests} AWS requests, changed={second.changed}"
