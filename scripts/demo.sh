@@ -61,10 +61,17 @@ start_host() {
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --stop-signal SIGRTMIN+3 -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
-  for _ in $(seq 1 60); do
-    docker exec "$host_container" systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded' && return 0
-    sleep 1
+  # Boot under arm64 emulation takes a while; wait for systemd to finish, then insist on a
+  # clean boot.
+  local boot=""
+  for _ in $(seq 1 150); do
+    boot="$(docker exec "$host_container" systemctl is-system-running --wait 2>/dev/null || true)"
+    case "$boot" in running|degraded) break ;; esac
+    sleep 2
   done
+  [ "$boot" = running ] && return 0
+  echo "the host container booted '$boot'; failed units:"
+  docker exec "$host_container" systemctl list-units --failed --no-legend
   return 1
 }
 
