@@ -25,6 +25,21 @@ ROLE_CASES = [
     ("redis", {"redis_appendfsync": "hourly"}, "redis_appendfsync must be one of"),
     ("redis", {"redis_bind": ["0.0.0.0"]}, "redis_bind must list loopback addresses only"),
     ("redis", {"redis_maxmemory_policy": "allkeys-random-ish"}, "redis_maxmemory_policy must be one of"),
+    ("chromium", {"chromium_font_sets": ["klingon"]}, "value of chromium_font_sets must be one or more of"),
+    ("chromium", {"chromium_font_sets": ["latin", "latin"]}, "chromium_font_sets lists a font set twice"),
+    ("chromium", {"chromium_extra_font_packages": ["fonts-x; rm -rf /"]},
+     "chromium_extra_font_packages must hold package names only"),
+    ("caddy", {"caddy_domain": "https://api.mecove.com"}, "caddy_domain must be a hostname"),
+    ("caddy", {"caddy_domain": "api mecove.com"}, "caddy_domain must be a hostname"),
+    ("caddy", {"caddy_tls_mode": "selfsigned"}, "caddy_tls_mode must be one of"),
+    ("caddy", {"caddy_domain": "app.mecove.test"}, "can never get a public certificate with caddy_tls_mode=acme"),
+    ("caddy", {"caddy_upstream": "http://127.0.0.1:3000"}, "caddy_upstream must be host:port"),
+    ("caddy", {"caddy_acme_email": "nobody"}, "caddy_acme_email must be an e-mail address"),
+    ("deploy_key", {}, "Set exactly one of deploy_key_private_key"),
+    ("deploy_key", {"deploy_key_private_key": "not-a-key"}, "deploy_key_private_key does not hold an OpenSSH private key"),
+    ("deploy_key", {"deploy_key_private_key": "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"},
+     "deploy_key_private_key does not hold an OpenSSH private key"),
+    ("deploy_key", {"deploy_key_private_key": "x", "deploy_key_secret_id": "mecove/deploy-key"}, "Set exactly one of"),
 ]
 
 
@@ -48,5 +63,8 @@ def test_role_rejects_bad_input_before_any_change(role, variables, message):
     assert result.returncode != 0, output
     assert message in output, output
     assert "changed=0" in output
+    # A rejected secret is never echoed back.
+    if "deploy_key_private_key" in variables and len(variables["deploy_key_private_key"]) > 1:
+        assert variables["deploy_key_private_key"] not in result.stdout + result.stderr
     # The platform preflight is the first thing after the input checks: it must not have run.
     assert "Check that the host runs Debian 12 or Amazon Linux 2023" not in output
