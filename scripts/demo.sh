@@ -48,6 +48,19 @@ start_emulator() {
   cat "$state/moto.log"; return 1
 }
 
+# Where this machine reaches the internet through a TLS-inspecting proxy, it trusts that proxy's
+# CA in /usr/local/share/ca-certificates; the stand-in host must too, or its HTTPS downloads
+# (Node.js from the npm registry) fail. Local-stack only: a real EC2 host has no such proxy.
+trust_machine_cas() {
+  local bundle=/etc/ssl/certs/ca-certificates.crt
+  local ca
+  for ca in /usr/local/share/ca-certificates/*.crt; do
+    [ -f "$ca" ] || continue
+    docker exec "$host_container" grep -qF "$(sed -n 2p "$ca")" "$bundle" && continue
+    docker exec -i "$host_container" sh -c "cat >> $bundle" <"$ca"
+  done
+}
+
 start_host() {
   local image
   image="$(bash tests/harness/base-image.sh arm64)"
@@ -69,7 +82,10 @@ start_host() {
     case "$boot" in running|degraded) break ;; esac
     sleep 2
   done
-  [ "$boot" = running ] && return 0
+  if [ "$boot" = running ]; then
+    trust_machine_cas
+    return 0
+  fi
   echo "the host container booted '$boot'; failed units:"
   docker exec "$host_container" systemctl list-units --failed --no-legend
   return 1

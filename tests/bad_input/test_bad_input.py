@@ -40,6 +40,13 @@ ROLE_CASES = [
     ("deploy_key", {"deploy_key_private_key": "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"},
      "deploy_key_private_key does not hold an OpenSSH private key"),
     ("deploy_key", {"deploy_key_private_key": "x", "deploy_key_secret_id": "mecove/deploy-key"}, "Set exactly one of"),
+    ("pm2_app", {"pm2_app_processes": [{"name": "api"}]}, "missing required arguments: script found in pm2_app_processes"),
+    ("pm2_app", {"pm2_app_processes": [{"name": "api", "script": " "}]}, "every PM2 process needs a script"),
+    ("pm2_app", {"pm2_app_api_instances": "two"}, "pm2_app_api_instances"),
+    ("cloudwatch_agent", {"cloudwatch_agent_stack_name": "bad stack"}, "cloudwatch_agent_stack_name must be"),
+    ("cloudwatch_agent", {"cloudwatch_agent_log_files": [{"path": "relative.log", "log_group": "/g"}]},
+     "every path must be an absolute file path"),
+    ("cloudwatch_agent", {"cloudwatch_agent_mode": "cloud"}, "cloudwatch_agent_mode"),
 ]
 
 

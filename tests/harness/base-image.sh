@@ -48,12 +48,11 @@ for unit in getty.target systemd-remount-fs.service systemd-firstboot.service \
   as_root ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
 if [ "$arch" = arm64 ]; then
-  # Emulator gap: under qemu-user 10 (see arm64-emulation.sh) systemd 252 cannot set up unit
-  # credentials (status 243/CREDENTIALS, "Failed to set up credentials: Invalid argument": the
-  # new mount API it uses is not emulated), so every unit with LoadCredential= fails and the
-  # system boots "degraded" without tmpfiles or sysusers. The units of this image that load
-  # credentials only use them for optional extras; the test image drops them. Real hosts and
-  # our roles' units are untouched.
+  # Emulator gap: systemd 252 sets up unit credentials in a private mount namespace, and
+  # qemu-user (7.2 and 10 alike) answers clone(CLONE_NEWNS) with EINVAL (systemd issue 21511):
+  # every unit with LoadCredential= fails (status 243/CREDENTIALS) and the system boots
+  # "degraded" without tmpfiles or sysusers. These units use credentials only for optional
+  # extras, so the arm64 test image drops them. Real hosts and our roles' units are untouched.
   for unit in systemd-tmpfiles-setup systemd-tmpfiles-setup-dev systemd-tmpfiles-clean \
     systemd-sysusers systemd-sysctl procps; do
     as_root mkdir -p "$rootfs/etc/systemd/system/$unit.service.d"
