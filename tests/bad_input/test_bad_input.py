@@ -62,7 +62,7 @@ def run_role(role, variables):
 
 @pytest.mark.parametrize(
     ("role", "variables", "message"), ROLE_CASES,
-    ids=[f"{role}-{'-'.join(v)}-{i}" for i, (role, v, _) in enumerate(ROLE_CASES)],
+    ids=[f"{role}-{'-'.join(v)}-{i}" for i, (role, v, _message) in enumerate(ROLE_CASES)],
 )
 def test_role_rejects_bad_input_before_any_change(role, variables, message):
     result = run_role(role, variables)

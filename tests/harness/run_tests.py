@@ -64,7 +64,7 @@ def pytest_files(stage, path):
     for name, state in sorted(files.items()):
         outcome = "failed" if state["failed"] else ("passed" if state["passed"] else "skipped")
         results.append((f"{stage}: {name}", outcome))
-    if not ok and not any(outcome == "failed" for _, outcome in results):
+    if not ok and not any(outcome == "failed" for _name, outcome in results):
         results.append((f"{stage}: pytest run", "failed"))  # collection error, crash, no report
     return results, seconds
 
@@ -114,7 +114,7 @@ def main(argv):
     for stage, seconds in timings:
         print(f"  {stage:<14} {seconds:7.0f} s")
     print(f"  {'total':<14} {time.monotonic() - started:7.0f} s")
-    counts = {o: sum(1 for _, outcome in results if outcome == o) for o in ("passed", "failed", "skipped")}
+    counts = {o: sum(1 for _name, outcome in results if outcome == o) for o in ("passed", "failed", "skipped")}
     for name, outcome in results:
         if outcome != "passed":
             print(f"  {outcome.upper()}: {name}")

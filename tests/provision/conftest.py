@@ -70,7 +70,7 @@ class Emulator:
 
     def requests(self) -> int:
         with open(self.request_log, encoding="utf-8") as log:
-            return sum(1 for _ in log)
+            return sum(1 for _line in log)
 
     def client(self, service: str):
         return boto3.client(service, region_name=REGION, endpoint_url=self.url,

@@ -37,7 +37,7 @@ def ssh_g(host, target="github.com"):
     assert result.rc == 0, result.stderr
     options = {}
     for line in result.stdout.splitlines():
-        name, _, value = line.partition(" ")
+        name, _sep, value = line.partition(" ")
         options.setdefault(name, []).append(value)
     return options
 
