@@ -107,10 +107,12 @@ up() {
 
 Done in $(( $(date +%s) - demo_start ))s. Provisioned on the emulator and configured the app host.
 Try: docker exec $host_container redis-cli ping
+     docker exec $host_container sudo -u mecove pm2 -v
+     curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' -H 'Host: app.mecove.test' http://127.0.0.1:8080/
      ansible-playbook playbooks/configure.yml --check --diff      (a converged host: changed=0)
-     scripts/demo.sh down                                         (remove it all)
-Not there yet: the app roles (nodejs, caddy, chromium, pm2_app, deploy_key, cloudwatch_agent)
-and the deploy of the sample app are open issues, so there is no HTTPS endpoint to call yet.
+     make demo-destroy                                            (remove it all)
+Not there yet: the deploy of the sample app (examples/mecove-app) is an open issue, so Caddy
+has no app behind it yet, and the CloudWatch agent is not applied to the local host.
 MSG
 }
 
