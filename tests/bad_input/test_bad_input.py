@@ -40,6 +40,8 @@ ROLE_CASES = [
     ("deploy_key", {"deploy_key_private_key": "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"},
      "deploy_key_private_key does not hold an OpenSSH private key"),
     ("deploy_key", {"deploy_key_private_key": "x", "deploy_key_secret_id": "mecove/deploy-key"}, "Set exactly one of"),
+    ("app_user", {"app_user_home_mode": "750x"}, "app_user_home_mode and app_user_logs_mode must be quoted octal modes"),
+    ("nodejs", {"nodejs_install_root": "opt/nodejs"}, "nodejs_install_root and nodejs_bin_dir must be absolute paths"),
     ("pm2_app", {"pm2_app_processes": [{"name": "api"}]}, "missing required arguments: script found in pm2_app_processes"),
     ("pm2_app", {"pm2_app_processes": [{"name": "api", "script": " "}]}, "every PM2 process needs a script"),
     ("pm2_app", {"pm2_app_api_instances": "two"}, "pm2_app_api_instances"),
