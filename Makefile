@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ARCH ?= arm64
 export MECOVE_TEST_ARCH := $(ARCH)
 
-.PHONY: help demo demo-destroy setup engine images lint unit provision-test molecule test lock
+.PHONY: help demo demo-destroy verify setup engine images lint unit provision-test molecule test lock
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ demo: ## The main job locally: AWS emulator + arm64 host container, provision an
 
 demo-destroy: ## Remove everything `make demo` created
 	@bash scripts/demo.sh down
+
+verify: setup ## Check the app host with tests/live; the live EC2 host: make verify INVENTORY=inventories/aws
+	python -m pytest tests/live -rs --inventory $(or $(INVENTORY),inventories/local)
 
 setup: ## Create .venv (pinned toolchain); a no-op when it is current
 	@bash tests/harness/venv.sh

@@ -10,15 +10,18 @@ non-zero when anything failed.
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "tests" / "output"
-MOLECULE_LAST = ["default"]  # scenarios that exercise several roles run after the per-role ones
+# Scenarios that take longest start first, so that the parallel jobs end close together.
+MOLECULE_SLOWEST = ["pm2_app", "nodejs", "chromium", "deploy_key"]
 
 
 def run(stage, command, **kwargs):
@@ -30,9 +33,8 @@ def run(stage, command, **kwargs):
     seconds = time.monotonic() - start
     if rc != 0:
         lines = log.read_text(errors="replace").splitlines()
-        print(f"---- last lines of {log.relative_to(REPO)} ----")
-        print("\n".join(lines[-60:]))
-        print("----")
+        # One print: stages may run side by side.
+        print(f"---- last lines of {log.relative_to(REPO)} ----\n" + "\n".join(lines[-60:]) + "\n----", flush=True)
     return rc == 0, seconds
 
 
@@ -47,7 +49,7 @@ def pytest_files(stage, path):
         return [], 0.0
     junit = OUTPUT / f"{stage}.junit.xml"
     junit.unlink(missing_ok=True)
-    ok, seconds = run(stage, [sys.executable, "-m", "pytest", path, "-o", "junit_family=xunit1",
+    ok, seconds = run(stage, [sys.executable, "-m", "pytest", path, "-rs", "-o", "junit_family=xunit1",
                               f"--junitxml={junit}"])
     files = {}
     if junit.exists():
@@ -71,16 +73,62 @@ def pytest_files(stage, path):
 
 def molecule_scenarios():
     names = sorted(p.parent.name for p in (REPO / "molecule").glob("*/molecule.yml"))
-    return sorted(names, key=lambda n: (n in MOLECULE_LAST, n))
+    return sorted(names, key=lambda n: (MOLECULE_SLOWEST.index(n) if n in MOLECULE_SLOWEST else len(names), n))
 
 
 def molecule(stage):
-    results, total = [], 0.0
-    for scenario in molecule_scenarios():
+    """Every scenario, MECOVE_TEST_JOBS (default 2) at a time: emulated containers spend much of
+    their time waiting on downloads and on one core each, so two at once finish sooner."""
+    jobs = max(1, int(os.environ.get("MECOVE_TEST_JOBS", "2")))
+    started = time.monotonic()
+
+    def one(scenario):
         ok, seconds = run(f"molecule-{scenario}", ["molecule", "test", "-s", scenario])
         print(f"    molecule {scenario}: {'passed' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
-        results.append((f"{stage}: {scenario}", "passed" if ok else "failed"))
+        return (f"{stage}: {scenario}", "passed" if ok else "failed")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(one, molecule_scenarios()))
+    return results, time.monotonic() - started
+
+
+RECAP = re.compile(r"^\S+\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+DEMO_LOGS = REPO / ".cache" / "demo" / "logs"
+
+
+def playbook_changes(log):
+    """Sum of changed (and unreachable/failed) over a playbook log's PLAY RECAP."""
+    rows = RECAP.findall(log.read_text(errors="replace")) if log.exists() else []
+    return sum(int(c) + int(u) + int(f) for c, u, f in rows) if rows else None
+
+
+def demo(stage):
+    """The whole pipeline on the local stack (`make demo`): provision on the emulator, then the
+    whole configure playbook on one arm64 container; a re-run must change nothing; then the
+    host suite (tests/live) checks the host. Always torn down afterwards."""
+    results, total = [], 0.0
+    try:
+        ok, seconds = run(f"{stage}-first-run", ["bash", "scripts/demo.sh", "up"])
         total += seconds
+        print(f"    first run: {'ok' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
+        results.append((f"{stage}: first run", "passed" if ok else "failed"))
+        if ok:
+            ok, seconds = run(f"{stage}-re-run", ["bash", "scripts/demo.sh", "up"])
+            total += seconds
+            changes = {name: playbook_changes(DEMO_LOGS / f"{name}.log")
+                       for name in ("aws_provision_(emulator)", "configure_(app_host)")}
+            noop = ok and all(count == 0 for count in changes.values())
+            print(f"    re-run: {'no change' if noop else f'FAILED, changes {changes}'} ({seconds:.0f} s)",
+                  flush=True)
+            results.append((f"{stage}: re-run changes nothing", "passed" if noop else "failed"))
+            live, seconds = pytest_files(f"{stage}-host-suite", "tests/live")
+            total += seconds
+            print(f"    host suite (tests/live): {', '.join(o for _n, o in live)} ({seconds:.0f} s)", flush=True)
+            results += live
+    finally:
+        ok, seconds = run(f"{stage}-destroy", ["bash", "scripts/demo.sh", "down"])
+        total += seconds
+        results.append((f"{stage}: destroy", "passed" if ok else "failed"))
     return results, total
 
 
@@ -92,6 +140,7 @@ STAGES = {
     "bad-input": lambda s: pytest_files(s, "tests/bad_input"),
     "provision": lambda s: pytest_files(s, "tests/provision"),
     "molecule": molecule,
+    "demo": demo,
 }
 
 

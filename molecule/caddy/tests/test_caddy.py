@@ -166,3 +166,14 @@ def test_reload_keeps_the_process_and_keeps_serving(host, upstream):
     assert host.run("systemctl reload caddy").rc == 0
     assert host.run("systemctl show -p MainPID --value caddy").stdout.strip() == pid_before
     assert request(host, "https", "/")["body"] == upstream
+
+
+def test_the_answer_without_an_upstream_keeps_the_security_headers(host, upstream):
+    # Caddy drops a site's header operations from error answers; the role's handle_errors
+    # applies them again. Last test: it stops the upstream.
+    assert host.run(f"systemctl stop {UPSTREAM_UNIT}").rc == 0
+    response = request(host, "https", "/")
+    assert response["status"] == 502, response
+    assert response["headers"]["strict-transport-security"] == "max-age=31536000", response["headers"]
+    assert response["headers"]["x-content-type-options"] == "nosniff"
+    assert "server" not in response["headers"]

@@ -1,0 +1,87 @@
+"""Which host the suite checks, and what it expects there.
+
+    pytest tests/live                                   the local stand-in host (make demo)
+    pytest tests/live --inventory inventories/aws       the live EC2 host, over SSH
+
+The host comes from the inventory: a docker connection (the local stand-in) is checked through
+the Docker engine; otherwise the suite connects over SSH as the provisioned user with the key
+provisioning saved (both named in <inventory>/group_vars/all/provision_outputs.yml) and uses
+sudo. What the suite expects (domain, TLS mode, pinned versions) is the inventory's value where
+it sets one, else the role's default: the same values configure.yml applies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+APP_HOST = "mecove-app"  # the app group's host in both inventories
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mecove live host")
+    group.addoption("--inventory", default="inventories/local",
+                    help="inventory of the stack to check: inventories/local (default) or inventories/aws")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The host under test and the settings configure.yml applied to it."""
+
+    spec: str
+    live: bool
+    hostvars: dict
+
+    def setting(self, name: str, role: str):
+        """The inventory's value of a role variable, else the role's default."""
+        value = self.hostvars.get(name)
+        if value is None or (isinstance(value, str) and "{{" in value):
+            defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
+            value = defaults[name]
+        return value
+
+    @property
+    def domain(self) -> str:
+        # configure.yml: caddy_domain is mecove_domain, default api.mecove.com.
+        return self.hostvars.get("mecove_domain") or self.setting("caddy_domain", "caddy")
+
+
+def inventory_hostvars(inventory: Path) -> dict:
+    """The app host's variables as the inventory sets them (templates are left unrendered)."""
+    result = subprocess.run(
+        ["ansible-inventory", "-i", str(inventory), "--host", APP_HOST],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise pytest.UsageError(f"ansible-inventory -i {inventory} --host {APP_HOST} failed:\n{result.stderr}")
+    hostvars = json.loads(result.stdout)
+    outputs = inventory / "group_vars" / "all" / "provision_outputs.yml"
+    if outputs.exists():
+        hostvars.update(yaml.safe_load(outputs.read_text()))
+    return hostvars
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig) -> Target:
+    inventory = (REPO / pytestconfig.getoption("inventory")).resolve()
+    hostvars = inventory_hostvars(inventory)
+    if hostvars.get("ansible_connection") in ("docker", "community.docker.docker"):
+        return Target(spec=f"docker://{hostvars['ansible_host']}", live=False, hostvars=hostvars)
+    outputs = hostvars.get("mecove_aws_outputs")
+    if not outputs:
+        raise pytest.UsageError(f"no provisioning outputs in {inventory}/group_vars/all: run aws_provision first")
+    spec = f"ssh://{outputs['ssh_user']}@{outputs['elastic_ip']}?ssh_identity_file={outputs['ssh_private_key_path']}"
+    return Target(spec=spec, live=True, hostvars=hostvars)
+
+
+@pytest.fixture(scope="session")
+def host(target):
+    """testinfra's host, as root (sudo on the live host, where the suite logs in as ec2-user)."""
+    return testinfra.get_host(target.spec, sudo=target.live)
