@@ -45,6 +45,8 @@ ROLE_CASES = [
     ("pm2_app", {"pm2_app_processes": [{"name": "api"}]}, "missing required arguments: script found in pm2_app_processes"),
     ("pm2_app", {"pm2_app_processes": [{"name": "api", "script": " "}]}, "every PM2 process needs a script"),
     ("pm2_app", {"pm2_app_api_instances": "two"}, "pm2_app_api_instances"),
+    ("pm2_app", {"pm2_app_logrotate_max_size": "lots"}, "pm2_app_logrotate_max_size must be a size such as 100M"),
+    ("pm2_app", {"pm2_app_logrotate_period": "yearly"}, "value of pm2_app_logrotate_period must be one of"),
     ("cloudwatch_agent", {"cloudwatch_agent_stack_name": "bad stack"}, "cloudwatch_agent_stack_name must be"),
     ("cloudwatch_agent", {"cloudwatch_agent_log_files": [{"path": "relative.log", "log_group": "/g"}]},
      "every path must be an absolute file path"),

@@ -4,9 +4,10 @@
     pytest tests/live --inventory inventories/aws       the live EC2 host, over SSH
 
 The host comes from the inventory: a docker connection (the local stand-in) is checked through
-the Docker engine; otherwise the suite connects over SSH as the provisioned user with the key
-provisioning saved (both named in <inventory>/group_vars/all/provision_outputs.yml) and uses
-sudo. What the suite expects (domain, TLS mode, pinned versions) is the inventory's value where
+the Docker engine; on AWS the suite reaches the host the way configure does (mecove_app_connection):
+over SSH as the provisioned user with the key provisioning saved (both named in
+<inventory>/group_vars/all/provision_outputs.yml), with sudo; or over SSM, where each command
+goes through ansible with the inventory's aws_ssm connection (slower, but no open port). What the suite expects (domain, TLS mode, pinned versions) is the inventory's value where
 it sets one, else the role's default: the same values configure.yml applies.
 """
 
@@ -68,6 +69,17 @@ def inventory_hostvars(inventory: Path) -> dict:
     return hostvars
 
 
+def rendered(inventory: Path, name: str):
+    """One of the app host's variables, templates rendered (ansible's debug runs on the controller)."""
+    result = subprocess.run(
+        ["ansible", APP_HOST, "-i", str(inventory), "-o", "-m", "ansible.builtin.debug", "-a", f"var={name}"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0 or "=>" not in result.stdout:
+        raise pytest.UsageError(f"cannot read {name} from {inventory}:\n{result.stdout}{result.stderr}")
+    return json.loads(result.stdout.split("=>", 1)[1])[name]
+
+
 @pytest.fixture(scope="session")
 def target(pytestconfig) -> Target:
     inventory = (REPO / pytestconfig.getoption("inventory")).resolve()
@@ -77,7 +89,10 @@ def target(pytestconfig) -> Target:
     outputs = hostvars.get("mecove_aws_outputs")
     if not outputs:
         raise pytest.UsageError(f"no provisioning outputs in {inventory}/group_vars/all: run aws_provision first")
-    spec = f"ssh://{outputs['ssh_user']}@{outputs['elastic_ip']}?ssh_identity_file={outputs['ssh_private_key_path']}"
+    if rendered(inventory, "mecove_app_connection") == "ssh":
+        spec = f"ssh://{outputs['ssh_user']}@{outputs['elastic_ip']}?ssh_identity_file={outputs['ssh_private_key_path']}"
+    else:
+        spec = f"ansible://{APP_HOST}?ansible_inventory={inventory}&force_ansible=true"
     return Target(spec=spec, live=True, hostvars=hostvars)
 
 

@@ -129,12 +129,17 @@ def test_node_pnpm_and_pm2_are_the_pinned_versions_for_the_app_user(host, target
         assert result.stdout.strip().splitlines()[-1] == version, f"{command}: {result.stdout}"
 
 
-def test_the_app_logs_folder_belongs_to_the_app_user(host, target):
+def test_the_app_logs_belong_to_the_app_user_and_are_rotated(host, target):
     user = target.setting("app_user_name", "app_user")
     logs = host.file(f"/home/{user}/logs")
     assert logs.is_directory
     assert logs.user == user
     assert not logs.mode & 0o007, oct(logs.mode)
+    # logrotate's dry run of the pm2_app policy: it parses, and it covers the folder's logs.
+    policy = f"/etc/logrotate.d/pm2-{target.setting('pm2_app_user', 'pm2_app')}"
+    dry_run = host.run(f"logrotate -d {policy}")
+    assert dry_run.rc == 0, dry_run.stderr
+    assert f"/home/{user}/logs/*.log" in dry_run.stdout + dry_run.stderr
 
 
 def test_chromium_renders_a_pdf_with_devanagari_fonts(host):

@@ -81,6 +81,9 @@ BAD_INPUTS = [
     ("SSH from anywhere (IPv6) without opt-in", "aws_provision.yml", {"mecove_ssh_allowed_cidrs": ["::/0"]},
      "mecove_ssh_allow_from_anywhere=true"),
     ("malformed SSH CIDR", "aws_provision.yml", {"mecove_ssh_allowed_cidrs": ["203.0.113.7"]}, "mecove_ssh_allowed_cidrs"),
+    ("SSH connection while SSH is closed", "aws_provision.yml", {"mecove_app_connection": "ssh"},
+     "or ssh together with mecove_ssh_allowed_cidrs"),
+    ("unknown connection", "aws_provision.yml", {"mecove_app_connection": "telnet"}, "mecove_app_connection='telnet'"),
     ("teardown without confirmation", "aws_teardown.yml", {}, "-e confirm=mecove-mvp"),
     ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
 ]
@@ -339,6 +342,22 @@ def test_log_groups_and_retention(provisioned, emulator):
         assert_ours(logs.list_tags_log_group(logGroupName=name)["tags"])
 
 
+def test_ssm_transfer_bucket_is_private_encrypted_unversioned_and_self_cleaning(provisioned, emulator, outputs):
+    s3 = emulator.client("s3")
+    bucket = outputs["ssm_bucket"]
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    assert bucket == f"{STACK}-ssm-{account}"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                     "RestrictPublicBuckets": True}
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") in (None, "Suspended")
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert [(r["ID"], r["Status"], r["Expiration"]["Days"]) for r in lifecycle] == [("expire-leftover-transfers", "Enabled", 1)]
+    assert_ours({t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]})
+
+
 def test_secrets(provisioned, emulator, inventory, outputs):
     sm = emulator.client("secretsmanager")
     app = sm.describe_secret(SecretId=f"{STACK}/app")
@@ -359,7 +378,8 @@ def test_secrets(provisioned, emulator, inventory, outputs):
 
 def test_outputs_file_has_the_architecture_outputs(outputs, instance):
     for key in ("elastic_ip", "instance_id", "ssh_command", "deploy_command", "ssh_private_key_path", "rds_endpoint",
-                "rds_port", "rds_master_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region"):
+                "rds_port", "rds_master_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region",
+                "ssm_command", "ssm_bucket"):
         assert outputs.get(key) not in (None, ""), key
     assert outputs["ssh_command"] == f"ssh -i {outputs['ssh_private_key_path']} ec2-user@{outputs['elastic_ip']}"
     assert outputs["log_groups"] == {g: f"/ec2/{STACK}/{g}" for g in ("api", "worker", "caddy")}

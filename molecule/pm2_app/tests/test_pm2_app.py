@@ -172,6 +172,29 @@ def test_app_secrets_stay_out_of_pm2s_files(host):
     assert SECRET not in json.dumps(jlist(host))
 
 
+def test_a_forced_rotation_keeps_the_logs_flowing(host):
+    """logrotate's policy (as its daily run would apply it, forced here): the old lines move to a
+    dated copy and the process keeps writing to the same, emptied file (copytruncate)."""
+    policy = f"/etc/logrotate.d/{SERVICE}"
+    log = f"{LOGS}/worker-out.log"
+    state = "/tmp/mecove-logrotate-test.state"
+    debug = host.run(f"logrotate -d {policy}")
+    assert debug.rc == 0, debug.stderr
+    assert f"{LOGS}/*.log" in debug.stdout + debug.stderr
+    assert "worker tick" in host.file(log).content_string
+    rotated = host.run(f"logrotate -f -s {state} {policy}")
+    assert rotated.rc == 0, rotated.stderr
+    copies = host.run(f"ls {LOGS}").stdout.split()
+    assert [name for name in copies if name.startswith("worker-out.log-")], copies
+    assert all(host.file(f"{LOGS}/{name}").user == USER for name in copies)
+    for _attempt in range(30):
+        if "worker tick" in host.file(log).content_string:
+            break
+        time.sleep(2)
+    assert "worker tick" in host.file(log).content_string, "the worker stopped writing to its log"
+    host.run(f"rm -f {state} {LOGS}/*.log-*")
+
+
 def test_processes_come_back_after_the_unit_restarts(host, processes):
     """The reboot stand-in: stop PM2 and its apps, start the unit again, get both back."""
     old_pids = {p["pid"] for p in processes}
