@@ -7,8 +7,9 @@ The host comes from the inventory: a docker connection (the local stand-in) is c
 the Docker engine; on AWS the suite reaches the host the way configure does (mecove_app_connection):
 over SSH as the provisioned user with the key provisioning saved (both named in
 <inventory>/group_vars/all/provision_outputs.yml), with sudo; or over SSM, where each command
-goes through ansible with the inventory's aws_ssm connection (slower, but no open port). What the suite expects (domain, TLS mode, pinned versions) is the inventory's value where
-it sets one, else the role's default: the same values configure.yml applies.
+goes through ansible with the inventory's aws_ssm connection (slower, but no open port).
+What the suite expects (domain, TLS mode, pinned versions) is the inventory's value where it
+sets one, else the role's default: the same values configure.yml applies.
 """
 
 from __future__ import annotations
