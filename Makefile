@@ -9,12 +9,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ARCH ?= arm64
 export MECOVE_TEST_ARCH := $(ARCH)
 
-.PHONY: help demo demo-destroy verify setup engine images lint unit provision-test molecule test lock
+.PHONY: help demo demo-destroy verify deploy-benchmark setup engine images lint unit provision-test molecule test lock
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-demo: ## The main job locally: AWS emulator + arm64 host container, provision and configure
+demo: ## The main job locally: AWS emulator + arm64 host container; provision, configure, deploy
 	@bash scripts/demo.sh up
 
 demo-destroy: ## Remove everything `make demo` created
@@ -22,6 +22,9 @@ demo-destroy: ## Remove everything `make demo` created
 
 verify: setup ## Check the app host with tests/live; the live EC2 host: make verify INVENTORY=inventories/aws
 	python -m pytest tests/live -rs --inventory $(or $(INVENTORY),inventories/local)
+
+deploy-benchmark: setup ## Our deploy vs the architecture's deploy.sh under load, on the demo host (after make demo)
+	python tests/deploy/benchmark.py
 
 setup: ## Create .venv (pinned toolchain); a no-op when it is current
 	@bash tests/harness/venv.sh

@@ -2,7 +2,9 @@
 # The main job on the local default: the whole pipeline on this machine, with the AWS emulator
 # standing in for AWS and an arm64 Debian 12 systemd container for the EC2 host. The playbooks
 # and roles are the ones real AWS gets; only the inventory (inventories/local) differs.
-#   scripts/demo.sh up     provision + configure (re-run: a fast no-op converge)
+# PostgreSQL in a container stands in for RDS, and an SSH Git server in the same container for
+# the app's Git remote (it serves examples/mecove-app, committed into it by this script).
+#   scripts/demo.sh up     provision + configure + deploy (re-run: a fast no-op converge)
 #   scripts/demo.sh down   remove everything `up` created
 # One line per stage with its elapsed time; each stage's output is in .cache/demo/logs/.
 source "$(dirname "$0")/../tests/harness/lib.sh"
@@ -12,6 +14,12 @@ state=.cache/demo
 logs="$state/logs"
 port="${MECOVE_DEMO_AWS_PORT:-5000}"
 host_container=mecove-local-app   # ansible_host of mecove-app in inventories/local/hosts.yml
+standins=mecove-local-standins    # PostgreSQL (for RDS) and the Git server
+network=mecove-local
+git_host=git.mecove.test
+standins_vars=inventories/local/group_vars/all/local_standins.yml
+domain="$(sed -n 's/^mecove_domain: *//p' inventories/local/host_vars/mecove-app.yml)"
+outputs=inventories/local/group_vars/all/provision_outputs.yml
 stack="$(sed -n 's/^mecove_stack_name: *//p' inventories/local/group_vars/all/aws_stack.yml)"
 export PATH="$REPO_ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
 # The emulator, with dummy credentials: inventories/local refuses any other endpoint.
@@ -65,7 +73,10 @@ start_host() {
   local image
   image="$(bash tests/harness/base-image.sh arm64)"
   if [ "$(docker inspect -f '{{.State.Running}}' "$host_container" 2>/dev/null)" = true ]; then
-    echo "$host_container already running"; return 0
+    echo "$host_container already running"
+    docker inspect -f '{{json .NetworkSettings.Networks}}' "$host_container" | grep -q "\"$network\"" \
+      || docker network connect "$network" "$host_container"
+    return 0
   fi
   docker rm -f "$host_container" >/dev/null 2>&1 || true
   # The same capabilities as the molecule platform (.config/molecule/config.yml); ports only on
@@ -73,22 +84,118 @@ start_host() {
   docker run -d --name "$host_container" --hostname mecove-app \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
-    --stop-signal SIGRTMIN+3 -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
-  # Boot under arm64 emulation takes a while; wait for systemd to finish, then insist on a
-  # clean boot.
-  local boot=""
+    --stop-signal SIGRTMIN+3 --network "$network" -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
+  # Boot under arm64 emulation takes a while.
+  wait_for_boot "$host_container" && trust_machine_cas
+}
+
+# Wait for systemd in a container to finish booting, then insist on a clean boot.
+wait_for_boot() {
+  local container="$1" boot=""
   for _ in $(seq 1 150); do
-    boot="$(docker exec "$host_container" systemctl is-system-running --wait 2>/dev/null || true)"
+    boot="$(docker exec "$container" systemctl is-system-running --wait 2>/dev/null || true)"
     case "$boot" in running|degraded) break ;; esac
     sleep 2
   done
-  if [ "$boot" = running ]; then
-    trust_machine_cas
-    return 0
-  fi
-  echo "the host container booted '$boot'; failed units:"
-  docker exec "$host_container" systemctl list-units --failed --no-legend
+  [ "$boot" = running ] && return 0
+  echo "$container booted '$boot'; failed units:"
+  docker exec "$container" systemctl list-units --failed --no-legend
   return 1
+}
+
+# A field of the provisioning outputs.
+output() {
+  python - "$1" <<'PY'
+import sys, yaml
+print(yaml.safe_load(open("inventories/local/group_vars/all/provision_outputs.yml"))["mecove_aws_outputs"][sys.argv[1]])
+PY
+}
+
+# The stand-ins for what is outside the EC2 host, in one native container on the demo network:
+# PostgreSQL answers at the RDS endpoint's name (a network alias) with the master user and
+# password of the emulator's RDS secret, and the Git server at git.mecove.test accepts the
+# stack's deploy key only. The generated inventory file tells configure and deploy where they are.
+start_standins() {
+  local image endpoint
+  image="$(bash tests/harness/standins-image.sh)"
+  endpoint="$(output rds_endpoint)"
+  mkdir -p "$state/git"
+  if [ "$(docker inspect -f '{{.State.Running}}' "$standins" 2>/dev/null)" != true ]; then
+    docker rm -f "$standins" >/dev/null 2>&1 || true
+    docker run -d --name "$standins" --hostname standins \
+      --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
+      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+      --stop-signal SIGRTMIN+3 --network "$network" \
+      --network-alias "$endpoint" --network-alias "$git_host" \
+      -v "$REPO_ROOT/$state/git:/srv/git" "$image"
+    wait_for_boot "$standins"
+  fi
+  for _ in $(seq 1 30); do
+    docker exec "$standins" pg_isready -q && break
+    sleep 1
+  done
+  # The database role and its password, from the emulator's RDS master secret. The SQL goes on
+  # stdin, so the password is on no command line and in no log.
+  python - "$(output rds_master_secret_arn)" "$(output rds_db_name)" "$(output region)" <<'PY' \
+    | docker exec -i -u postgres "$standins" psql -q -v ON_ERROR_STOP=1 -d postgres >/dev/null
+import json, sys, boto3
+arn, db, region = sys.argv[1:]
+secret = json.loads(boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"])
+user, password = secret["username"], secret["password"]
+literal = lambda v: "'" + v.replace("'", "''") + "'"
+ident = lambda v: '"' + v.replace('"', '""') + '"'
+print(f"SELECT 'CREATE ROLE {ident(user)} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal(user)}) \\gexec")
+print(f"ALTER ROLE {ident(user)} WITH LOGIN PASSWORD {literal(password)};")
+print(f"SELECT 'CREATE DATABASE {ident(db)} OWNER {ident(user)}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {literal(db)}) \\gexec")
+PY
+  # The Git server takes the deploy key only, for fetching and pushing (no shell, no forwarding).
+  printf 'restrict %s\n' "$(cat "$(output deploy_key_public_path)")" \
+    | docker exec -i "$standins" sh -c 'cat > /home/git/.ssh/authorized_keys && chown git:git /home/git/.ssh/authorized_keys && chmod 600 /home/git/.ssh/authorized_keys'
+  publish_app
+  cat >"$standins_vars" <<VARS
+---
+# Written by scripts/demo.sh (not committed): the local stand-in Git server, which serves
+# examples/mecove-app. Removed by scripts/demo.sh down.
+app_deploy_repo_url: git@$git_host:/srv/git/mecove-app.git
+deploy_key_git_host: $git_host
+deploy_key_git_host_keys:
+  - $(docker exec "$standins" cut -d' ' -f1-2 /etc/ssh/ssh_host_ed25519_key.pub)
+VARS
+}
+
+# Commit examples/mecove-app (as it is in this working tree) to main of the stand-in remote; a
+# new commit only when its content changed, so a re-run deploys nothing new.
+publish_app() {
+  local src="$state/app-src" bare="$state/git/mecove-app.git"
+  [ -d "$bare" ] || git init -q --bare -b main "$bare"
+  [ -d "$src/.git" ] || { git init -q -b main "$src" && git -C "$src" remote add origin "$REPO_ROOT/$bare"; }
+  find "$src" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+  tar -C examples/mecove-app --exclude=./node_modules --exclude=./dist -c . | tar -x -C "$src"
+  git -C "$src" add -A
+  if ! git -C "$src" diff --cached --quiet || ! git -C "$src" rev-parse -q --verify HEAD >/dev/null; then
+    GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@mecove.test GIT_COMMITTER_NAME=demo \
+      GIT_COMMITTER_EMAIL=demo@mecove.test git -C "$src" commit -q -m "mecove-app from the collection's working tree"
+  fi
+  git -C "$src" push -q origin HEAD:refs/heads/main
+  echo "main is $(git -C "$src" rev-parse HEAD)"
+}
+
+# The site through Caddy, over HTTPS, checked against the root certificate of Caddy's local CA.
+prove_health() {
+  docker exec "$host_container" cat /var/lib/caddy/storage/pki/authorities/local/root.crt >"$state/caddy-root.crt"
+  curl -sS --fail-with-body --max-time 20 --cacert "$state/caddy-root.crt" \
+    --resolve "$domain:8443:127.0.0.1" "https://$domain:8443/health"
+  echo
+}
+
+# A report through the API, queued in Redis, rendered by the worker with Chromium, on disk as a
+# PDF: the sample app's smoke check, run on the host as the app user.
+prove_report() {
+  docker exec -u mecove -w /home/mecove/app/current "$host_container" \
+    node scripts/smoke.mjs --timeout-ms 180000
+  # The logs land in /home/mecove/logs (where the CloudWatch agent reads them on EC2).
+  docker exec "$host_container" ls -l /home/mecove/logs
+  docker exec "$host_container" grep -q '"report rendered"' /home/mecove/logs/worker-out.log
 }
 
 up() {
@@ -99,20 +206,30 @@ up() {
   stage "docker engine + arm64 emulation" bash -c 'bash tests/harness/docker-engine.sh && bash tests/harness/arm64-emulation.sh'
   stage "AWS emulator" start_emulator
   stage "aws_provision (emulator)" ansible-playbook playbooks/aws_provision.yml
+  docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
+  stage "stand-ins: RDS, Git remote" start_standins
   stage "app host container (arm64)" start_host
   stage "configure (app host)" ansible-playbook playbooks/configure.yml
+  stage "deploy (sample app)" ansible-playbook playbooks/deploy.yml
+  stage "proof: HTTPS /health via Caddy" prove_health
+  stage "proof: report -> worker -> PDF" prove_report
   echo >&2
   sed -n '/^mecove_aws_outputs:/,$p' inventories/local/group_vars/all/provision_outputs.yml >&2
   cat >&2 <<MSG
 
-Done in $(( $(date +%s) - demo_start ))s. Provisioned on the emulator and configured the app host.
-Try: docker exec $host_container redis-cli ping
-     docker exec $host_container sudo -u mecove pm2 -v
-     curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' -H 'Host: app.mecove.test' http://127.0.0.1:8080/
-     ansible-playbook playbooks/configure.yml --check --diff      (a converged host: changed=0)
-     make demo-destroy                                            (remove it all)
-Not there yet: the deploy of the sample app (examples/mecove-app) is an open issue, so Caddy
-has no app behind it yet, and the CloudWatch agent is not applied to the local host.
+Done in $(( $(date +%s) - demo_start ))s: provisioned on the emulator, configured the app host,
+deployed examples/mecove-app (main of the stand-in Git remote), and proved it answers.
+  The API through Caddy:  curl --cacert $state/caddy-root.crt --resolve $domain:8443:127.0.0.1 https://$domain:8443/health
+  A report:               curl ... -H 'content-type: application/json' -d '{"title":"Hi","lines":["a"]}' https://$domain:8443/reports
+Try next:
+  docker exec $host_container sudo -u mecove pm2 ls           the API (cluster, 2) and the worker
+  docker exec $host_container ls -l /home/mecove/app/releases /home/mecove/logs
+  ansible-playbook playbooks/deploy.yml                       a no-op: the same commit is serving
+  edit examples/mecove-app, then make demo                    a new release, switched without downtime
+  ansible-playbook playbooks/rollback.yml                     back to the release before
+  make verify                                                 the host suite (tests/live)
+  make demo-destroy                                           remove it all
+The CloudWatch agent is not applied to the local host (it cannot be downloaded here).
 MSG
 }
 
@@ -121,11 +238,12 @@ down() {
   if emulator_up; then
     stage "aws_teardown (emulator)" ansible-playbook playbooks/aws_teardown.yml -e "confirm=$stack"
   fi
-  stage "app host container" docker rm -f "$host_container"
+  stage "containers" docker rm -f "$host_container" "$standins"
+  docker network rm "$network" >/dev/null 2>&1 || true
   if [ -f "$state/moto.pid" ]; then
     kill "$(cat "$state/moto.pid")" 2>/dev/null || true
   fi
-  rm -rf "$state" inventories/local/group_vars/all/provision_outputs.yml inventories/local/secrets
+  rm -rf "$state" "$outputs" "$standins_vars" inventories/local/secrets
   echo "Local stack removed." >&2
 }
 

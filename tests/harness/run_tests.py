@@ -2,7 +2,9 @@
 
     python tests/harness/run_tests.py [STAGE ...]     (stages: see STAGES; default all)
 
-Every stage runs even when an earlier one failed, so one run shows every failure. Each stage's
+Every stage runs even when an earlier one failed, so one run shows every failure. The demo stage
+(one emulated host, mostly waiting on one core) runs beside the others, which share nothing with
+it (their containers, emulator port and inventory copies are their own). Each stage's
 full output goes to tests/output/<stage>.log; a failing stage prints its last lines. Counted
 items: each lint/sanity stage, each pytest test file and each molecule scenario. The last line
 is "N passed, N failed" (", N skipped" when a file's tests were all skipped); the exit code is
@@ -13,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "tests" / "output"
 # Scenarios that take longest start first, so that the parallel jobs end close together.
-MOLECULE_SLOWEST = ["pm2_app", "nodejs", "chromium", "deploy_key"]
+MOLECULE_SLOWEST = ["nodejs", "chromium", "deploy_key"]
 
 
 def run(stage, command, **kwargs):
@@ -103,27 +106,32 @@ def playbook_changes(log):
 
 
 def demo(stage):
-    """The whole pipeline on the local stack (`make demo`): provision on the emulator, then the
-    whole configure playbook on one arm64 container; a re-run must change nothing; then the
-    host suite (tests/live) checks the host. Always torn down afterwards."""
+    """The whole pipeline on the local stack (`make demo`): provision on the emulator, the whole
+    configure playbook on one arm64 container, the deploy of the sample app; a re-run must change
+    nothing. Then the deploy cases (tests/deploy) run on that host, and the host suite (tests/live)
+    checks it. Always torn down afterwards."""
     results, total = [], 0.0
     try:
         ok, seconds = run(f"{stage}-first-run", ["bash", "scripts/demo.sh", "up"])
         total += seconds
-        print(f"    first run: {'ok' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
+        print(f"    demo first run: {'ok' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
         results.append((f"{stage}: first run", "passed" if ok else "failed"))
         if ok:
             ok, seconds = run(f"{stage}-re-run", ["bash", "scripts/demo.sh", "up"])
             total += seconds
             changes = {name: playbook_changes(DEMO_LOGS / f"{name}.log")
-                       for name in ("aws_provision_(emulator)", "configure_(app_host)")}
+                       for name in ("aws_provision_(emulator)", "configure_(app_host)", "deploy_(sample_app)")}
             noop = ok and all(count == 0 for count in changes.values())
-            print(f"    re-run: {'no change' if noop else f'FAILED, changes {changes}'} ({seconds:.0f} s)",
+            print(f"    demo re-run: {'no change' if noop else f'FAILED, changes {changes}'} ({seconds:.0f} s)",
                   flush=True)
             results.append((f"{stage}: re-run changes nothing", "passed" if noop else "failed"))
+            cases, seconds = pytest_files(f"{stage}-deploy-cases", "tests/deploy")
+            total += seconds
+            print(f"    demo deploy cases (tests/deploy): {', '.join(o for _n, o in cases)} ({seconds:.0f} s)", flush=True)
+            results += cases
             live, seconds = pytest_files(f"{stage}-host-suite", "tests/live")
             total += seconds
-            print(f"    host suite (tests/live): {', '.join(o for _n, o in live)} ({seconds:.0f} s)", flush=True)
+            print(f"    demo host suite (tests/live): {', '.join(o for _n, o in live)} ({seconds:.0f} s)", flush=True)
             results += live
     finally:
         ok, seconds = run(f"{stage}-destroy", ["bash", "scripts/demo.sh", "down"])
@@ -151,14 +159,25 @@ def main(argv):
         sys.exit(f"unknown stage(s) {unknown}; stages are: {', '.join(STAGES)}")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     results, timings, started = [], [], time.monotonic()
-    for stage in wanted:
+
+    def one(stage):
         print(f"==> {stage}", flush=True)
         stage_results, seconds = STAGES[stage](stage)
         failed = [name for name, outcome in stage_results if outcome == "failed"]
         print(f"<== {stage}: {'FAILED' if failed else 'ok'} ({seconds:.0f} s, {len(stage_results)} counted)",
               flush=True)
-        results += stage_results
+        results.extend(stage_results)
         timings.append((stage, seconds))
+
+    beside = None
+    if "demo" in wanted and len(wanted) > 1:
+        beside = threading.Thread(target=one, args=("demo",))
+        beside.start()
+    for stage in wanted:
+        if not (beside and stage == "demo"):
+            one(stage)
+    if beside:
+        beside.join()
     print("\nStage times:")
     for stage, seconds in timings:
         print(f"  {stage:<14} {seconds:7.0f} s")

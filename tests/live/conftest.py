@@ -14,6 +14,7 @@ sets one, else the role's default: the same values configure.yml applies.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 APP_HOST = "mecove-app"  # the app group's host in both inventories
+PROBE = Path(__file__).with_name("https_probe.py")
+PROBE_ON_HOST = "/tmp/mecove-live-https-probe.py"
+CADDY_LOCAL_ROOT = "/var/lib/caddy/storage/pki/authorities/local/root.crt"
 
 
 def pytest_addoption(parser):
@@ -48,6 +52,11 @@ class Target:
             defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
             value = defaults[name]
         return value
+
+    @property
+    def internal_tls(self) -> bool:
+        """Caddy's own CA signs the site's certificate (caddy_tls_mode=internal: local hosts)."""
+        return self.setting("caddy_tls_mode", "caddy") == "internal"
 
     @property
     def domain(self) -> str:
@@ -101,3 +110,22 @@ def target(pytestconfig) -> Target:
 def host(target):
     """testinfra's host, as root (sudo on the live host, where the suite logs in as ec2-user)."""
     return testinfra.get_host(target.spec, sudo=target.live)
+
+
+@pytest.fixture(scope="module")
+def probe(host, target):
+    """Run https_probe.py on the host: one request to its own Caddy, verified for the domain
+    (against Caddy's local CA with caddy_tls_mode=internal, the system trust store otherwise)."""
+    encoded = base64.b64encode(PROBE.read_bytes()).decode()
+    copied = host.run(f"echo {encoded} | base64 -d > {PROBE_ON_HOST}")
+    assert copied.rc == 0, copied.stderr
+    cafile = CADDY_LOCAL_ROOT if target.internal_tls else ""
+
+    def request(scheme, domain, path="/"):
+        port = 443 if scheme == "https" else 80
+        result = host.run(f"python3 {PROBE_ON_HOST} {scheme} {port} {domain} '{path}' {cafile}")
+        assert result.rc == 0, result.stderr
+        return json.loads(result.stdout)
+
+    yield request
+    host.run(f"rm -f {PROBE_ON_HOST}")

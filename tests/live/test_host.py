@@ -10,41 +10,20 @@ import base64
 import json
 import platform
 import re
-from pathlib import Path
 
 import pytest
 
-PROBE = Path(__file__).with_name("https_probe.py")
-PROBE_ON_HOST = "/tmp/mecove-live-https-probe.py"
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|\[?::1\]?|\[::ffff:127\.\d+\.\d+\.\d+\])$")
 PUBLIC_PORTS = {22, 80, 443}
 # Per distribution (ID of /etc/os-release), what the roles' vars/<os family>.yml install.
 REDIS_SERVICE = {"debian": "redis-server", "amzn": "redis6"}
 CHROMIUM = {"debian": "/usr/bin/chromium", "amzn": "/usr/bin/chromium-browser"}
-CADDY_LOCAL_ROOT = "/var/lib/caddy/storage/pki/authorities/local/root.crt"
 CLOUDWATCH_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 
 
 def live_only(target, why):
     if not target.live:
         pytest.skip(f"live host only: {why}")
-
-
-@pytest.fixture(scope="module")
-def probe(host):
-    """Run https_probe.py on the host; returns its JSON answer."""
-    encoded = base64.b64encode(PROBE.read_bytes()).decode()
-    copied = host.run(f"echo {encoded} | base64 -d > {PROBE_ON_HOST}")
-    assert copied.rc == 0, copied.stderr
-
-    def request(scheme, domain, path="/", cafile=""):
-        port = 443 if scheme == "https" else 80
-        result = host.run(f"python3 {PROBE_ON_HOST} {scheme} {port} {domain} '{path}' {cafile}")
-        assert result.rc == 0, result.stderr
-        return json.loads(result.stdout)
-
-    yield request
-    host.run(f"rm -f {PROBE_ON_HOST}")
 
 
 def listeners(host):
@@ -106,10 +85,9 @@ def test_http_redirects_to_https(target, probe):
 
 def test_https_presents_a_certificate_valid_for_the_domain_with_hsts(host, target, probe):
     # tls internal (local hosts): Caddy's own CA signed it; acme: the system trust store must accept it.
-    internal = target.setting("caddy_tls_mode", "caddy") == "internal"
-    if target.live and internal:
+    if target.live and target.internal_tls:
         pytest.fail("the live host serves a certificate of Caddy's internal CA (caddy_tls_mode=internal)")
-    answer = probe("https", target.domain, "/", CADDY_LOCAL_ROOT if internal else "")
+    answer = probe("https", target.domain, "/")
     assert "tls_error" not in answer, answer
     assert re.match(r"max-age=\d{7,}", answer["headers"].get("strict-transport-security", "")), answer["headers"]
 

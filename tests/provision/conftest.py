@@ -94,9 +94,11 @@ def emulator(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def inventory(tmp_path_factory) -> Path:
-    """A private copy of inventories/local (shared group_vars resolved), so outputs stay out of the repo."""
+    """A private copy of inventories/local (shared group_vars resolved), so outputs stay out of the repo.
+    What a running `make demo` wrote into inventories/local (its outputs, keys, stand-ins) is left out."""
     target = tmp_path_factory.mktemp("inventory") / "local"
-    shutil.copytree(REPO / "inventories/local", target, symlinks=False)
+    shutil.copytree(REPO / "inventories/local", target, symlinks=False,
+                    ignore=shutil.ignore_patterns("provision_outputs.yml", "local_standins.yml", "secrets"))
     return target
 
 

@@ -6,7 +6,7 @@ import {
   DEFAULT_PUPPETEER_ARGS,
   loadApiConfig,
   loadWorkerConfig,
-  packageVersion,
+  defaultRelease,
   splitArgs,
 } from "../dist/shared/config.js";
 
@@ -19,7 +19,7 @@ describe("loadApiConfig", () => {
     assert.equal(c.port, 3000);
     assert.equal(c.redisUrl, "redis://127.0.0.1:6379");
     assert.equal(c.queueName, "reports");
-    assert.equal(c.release, packageVersion());
+    assert.equal(c.release, defaultRelease());
     assert.match(c.release, /^\d+\.\d+\.\d+/);
     assert.equal(c.jobAttempts, 3);
   });

@@ -59,20 +59,35 @@ export function uniqueArgs(args: string[]): string[] {
   return [...new Set(args)];
 }
 
-let cachedPackageVersion: string | undefined;
-export function packageVersion(): string {
-  if (cachedPackageVersion === undefined) {
-    try {
-      // dist/shared/config.js -> ../../package.json
-      const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as {
-        version?: string;
-      };
-      cachedPackageVersion = pkg.version ?? "0.0.0";
-    } catch {
-      cachedPackageVersion = "0.0.0";
-    }
+let cachedDefaultRelease: string | undefined;
+/**
+ * The release id when APP_RELEASE is not set: the RELEASE file the deploy writes at the root of
+ * each release (`<time>-<commit>`), else the version of package.json, else 0.0.0.
+ */
+export function defaultRelease(): string {
+  if (cachedDefaultRelease === undefined) {
+    // dist/shared/config.js -> ../../ is the release (or checkout) root.
+    const root = path.join(__dirname, "..", "..");
+    cachedDefaultRelease = readRelease(root) ?? readPackageVersion(root) ?? "0.0.0";
   }
-  return cachedPackageVersion;
+  return cachedDefaultRelease;
+}
+
+function readRelease(root: string): string | undefined {
+  try {
+    const id = readFileSync(path.join(root, "RELEASE"), "utf8").trim();
+    return /^[A-Za-z0-9._-]{1,100}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readPackageVersion(root: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface CommonConfig {
@@ -107,7 +122,7 @@ function common(env: Env): CommonConfig {
     databaseUrl: url(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"], "redis://127.0.0.1:6379"),
     queueName: str(env, "REPORT_QUEUE", "reports"),
-    release: str(env, "APP_RELEASE", packageVersion()),
+    release: str(env, "APP_RELEASE", defaultRelease()),
     logLevel: parseLevel(env.LOG_LEVEL),
     nodeEnv: str(env, "NODE_ENV", "development"),
   };

@@ -1,0 +1,198 @@
+"""Helpers of the deploy suite, which runs against the local stack of `make demo`.
+
+The demo has provisioned the emulator, configured the arm64 app host container and deployed
+main of the stand-in Git remote. These tests push new commits to that remote (from the
+controller's clone, .cache/demo/app-src), run playbooks/deploy.yml and rollback.yml as an
+operator would, and look at the result through Caddy (HTTPS on 127.0.0.1:8443), inside the host
+(docker exec) and in the stand-in PostgreSQL.
+"""
+
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+STATE = REPO / ".cache" / "demo"
+SRC = STATE / "app-src"  # the controller's clone of the stand-in remote (scripts/demo.sh)
+HOST = "mecove-local-app"
+STANDINS = "mecove-local-standins"
+APP = "/home/mecove/app"
+FIGURES = REPO / "tests" / "output" / "deploy-figures.json"
+RECAP = re.compile(r"^\S+\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def _domain():
+    host_vars = yaml.safe_load((REPO / "inventories/local/host_vars/mecove-app.yml").read_text())
+    return host_vars["mecove_domain"]
+
+
+DOMAIN = _domain()
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+    seconds: float
+    changed: int = field(default=-1)
+
+
+def playbook(name, *args, log=None):
+    """ansible-playbook playbooks/NAME with the local inventory, as scripts/demo.sh runs it."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    start = time.monotonic()
+    proc = subprocess.run([str(REPO / ".venv/bin/ansible-playbook"), f"playbooks/{name}", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - start
+    output = proc.stdout + proc.stderr
+    if log:
+        (REPO / "tests" / "output" / f"deploy-{log}.log").write_text(output)
+    rows = RECAP.findall(output)
+    changed = sum(int(c) for c, _u, _f in rows) if rows else -1
+    return Run(proc.returncode, output, seconds, changed)
+
+
+def sh(*cmd, check=True, stdin=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, input=stdin)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+def on_host(*cmd, user=None, check=True):
+    return sh("docker", "exec", *(["-u", user] if user else []), HOST, *cmd, check=check)
+
+
+def psql(sql):
+    """One query in the stand-in RDS database, as its superuser; the rows as text."""
+    return sh("docker", "exec", "-u", "postgres", STANDINS, "psql", "-d", "mecove", "-tAc", sql).strip()
+
+
+def git(*args):
+    env = dict(os.environ, GIT_AUTHOR_NAME="deploy-tests", GIT_AUTHOR_EMAIL="tests@mecove.test",
+               GIT_COMMITTER_NAME="deploy-tests", GIT_COMMITTER_EMAIL="tests@mecove.test")
+    return subprocess.run(["git", "-C", str(SRC), *args], capture_output=True, text=True, check=True,
+                          env=env).stdout.strip()
+
+
+def push_commit(branch, files, message, base="main"):
+    """A commit on BRANCH (made from BASE) that writes FILES {path: text}; pushed; its hash."""
+    git("checkout", "-q", "-B", branch, f"origin/{base}" if branch != base else base)
+    for path, text in files.items():
+        target = SRC / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git("add", "-A")
+    git("commit", "-q", "-m", message)
+    git("push", "-q", "--force", "origin", f"HEAD:refs/heads/{branch}")
+    git("fetch", "-q", "origin")
+    sha = git("rev-parse", "HEAD")
+    git("checkout", "-q", "main")
+    return sha
+
+
+def https(method, path, body=None, timeout=15):
+    """One request to the site through Caddy on 127.0.0.1:8443, verified against Caddy's local CA
+    (written by scripts/demo.sh); (status, parsed JSON body or None)."""
+    context = ssl.create_default_context(cafile=str(STATE / "caddy-root.crt"))
+    connection = http.client.HTTPSConnection(DOMAIN, 8443, context=context, timeout=timeout)
+    connection.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", 8443), timeout=timeout),
+                                          server_hostname=DOMAIN)
+    try:
+        headers = {"Host": DOMAIN}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["content-type"] = "application/json"
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        return response.status, data
+    finally:
+        connection.close()
+
+
+def serving():
+    """(release id the API reports, release `current` points at)."""
+    _status, health = https("GET", "/health")
+    current = on_host("readlink", f"{APP}/current").strip().rsplit("/", 1)[-1]
+    return (health or {}).get("version"), current
+
+
+def releases():
+    return sorted(on_host("ls", f"{APP}/releases").split())
+
+
+def pm2_pids():
+    """{name: sorted pids} of the app's PM2 processes."""
+    listing = json.loads(on_host("sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 jlist", user="mecove")
+                         .strip().splitlines()[-1])
+    pids = {}
+    for proc in listing:
+        pids.setdefault(proc["name"], []).append(proc["pid"])
+    return {name: sorted(p) for name, p in pids.items()}
+
+
+class LoadLoop(threading.Thread):
+    """GET /health through Caddy, one new connection per request, until stopped. Every answer
+    that is not 200 with status "ok" (or no answer) counts as failed."""
+
+    def __init__(self, pause=0.05):
+        super().__init__(daemon=True)
+        self.pause = pause
+        self.sent = 0
+        self.failures = []
+        self.versions = set()
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.is_set():
+            self.sent += 1
+            try:
+                status, body = https("GET", "/health", timeout=10)
+                if status != 200 or (body or {}).get("status") != "ok":
+                    self.failures.append(f"{status} {body}")
+                else:
+                    self.versions.add(body.get("version"))
+            except (OSError, http.client.HTTPException) as error:
+                self.failures.append(repr(error))
+            time.sleep(self.pause)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(timeout=30)
+
+
+def record(name, **figures):
+    """Keep a measured figure for the report (tests/output/deploy-figures.json)."""
+    data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    data[name] = figures
+    FIGURES.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_stack():
+    """The suite needs the running local stack; without it every test fails with this reason."""
+    running = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", HOST, STANDINS],
+                             capture_output=True, text=True, check=False).stdout.split()
+    if running != ["true", "true"] or not (SRC / ".git").is_dir():
+        pytest.fail("the local stack is not running: run `make demo` first (scripts/demo.sh up)")
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)

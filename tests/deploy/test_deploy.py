@@ -1,0 +1,154 @@
+"""The deploy playbook's cases, in order, on the demo's arm64 app host (see conftest.py).
+
+First deploy (done by the demo) -> code-change deploy under load -> a commit whose build
+fails -> a commit whose migration fails -> rollback -> a report through API, queue and worker
+to a PDF. The no-op deploy is the demo's second run, which the test harness requires to report
+changed=0 for every playbook, deploy.yml included.
+"""
+
+import re
+import time
+
+from conftest import (APP, LoadLoop, git, https, on_host, playbook, pm2_pids, psql, push_commit, record, releases,
+                      serving)
+
+RELEASE = re.compile(r"^\d{14}-[0-9a-f]{12}$")
+STATE = {}  # what one case leaves for the next
+
+
+def main_sha():
+    git("fetch", "-q", "origin")
+    return git("rev-parse", "origin/main")
+
+
+def test_first_deploy_serves_main_from_a_release_folder():
+    version, current = serving()
+    assert RELEASE.match(current), current
+    assert version == current  # the API reports the release `current` points at
+    sha = main_sha()
+    assert current.endswith(sha[:12])
+    assert on_host("cat", f"{APP}/current/REVISION").strip() == sha
+    # The env file: the app user's alone; the release links to it.
+    assert on_host("stat", "-c", "%a %U", f"{APP}/shared/.env").strip() == "600 mecove"
+    assert on_host("readlink", f"{APP}/current/.env").strip() == f"{APP}/shared/.env"
+    # Built with source maps, under PM2: the API in cluster mode (2), the worker alone.
+    assert on_host("test", "-f", f"{APP}/current/dist/api/server.js.map", check=False) == ""
+    pids = pm2_pids()
+    assert len(pids["api"]) == 2 and len(pids["worker"]) == 1, pids
+    STATE["first"] = current
+
+
+def test_code_change_deploy_switches_without_dropping_a_request():
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    column = f"notes_{stamp}"
+    sha = push_commit("main", {
+        "src/api/changed.ts": f"// A code change for the deploy test ({stamp}).\nexport const changedAt = \"{stamp}\";\n",
+        f"prisma/migrations/{stamp}_add_{column}/migration.sql":
+            f'ALTER TABLE "reports" ADD COLUMN "{column}" TEXT;\n',
+    }, f"Add {column}")
+    before = pm2_pids()
+    load = LoadLoop()
+    load.start()
+    time.sleep(2)
+    run = playbook("deploy.yml", log="code-change")
+    time.sleep(2)
+    load.stop()
+    assert run.rc == 0, run.output[-4000:]
+    version, current = serving()
+    assert current.endswith(sha[:12]) and version == current
+    assert current != STATE["first"] and STATE["first"] in releases()  # the old release stays for rollback
+    # The migration ran before the switch.
+    assert psql(f"SELECT count(*) FROM information_schema.columns WHERE table_name = 'reports' "
+                f"AND column_name = '{column}'") == "1"
+    after = pm2_pids()
+    assert set(after["api"]).isdisjoint(before["api"]) and after["worker"] != before["worker"]  # all reloaded
+    record("code-change deploy", seconds=round(run.seconds, 1), requests=load.sent, failed=len(load.failures),
+           versions_seen=sorted(load.versions))
+    assert load.sent > 50
+    assert load.failures == [], load.failures[:10]
+    assert load.versions == {STATE["first"], current}  # the old release, then the new one
+    STATE["second"] = current
+
+
+def failed_deploy(branch, files, log):
+    sha = push_commit(branch, files, f"Deliberately broken ({branch})")
+    before = releases()
+    run = playbook("deploy.yml", "-e", f"app_deploy_ref={branch}", log=log)
+    assert run.rc != 0, run.output[-3000:]
+    version, current = serving()
+    assert (version, current) == (STATE["second"], STATE["second"])  # the previous release serves on
+    assert releases() == before  # the failed release was removed
+    assert not any(name.endswith(sha[:12]) for name in releases())
+    return run
+
+
+def test_a_commit_whose_build_fails_leaves_the_previous_release_serving():
+    run = failed_deploy("broken-build", {
+        "src/shared/broken.ts": 'export const broken: number = "not a number";\n',
+    }, "broken-build")
+    assert "failed at the build step" in run.output, run.output[-3000:]
+    assert "TS2322" in run.output  # the compiler's reason is shown
+    assert f"Release {STATE['second']} is still serving" in run.output
+    record("broken build", seconds=round(run.seconds, 1))
+
+
+def test_a_commit_whose_migration_fails_leaves_the_schema_and_the_release_unchanged():
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 60))
+    name = f"{stamp}_broken_on_purpose"
+    tables = psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+                  "WHERE table_schema = 'public'")
+    run = failed_deploy("broken-migration", {
+        f"prisma/migrations/{name}/migration.sql":
+            'CREATE TABLE "deploy_probe_broken" ("id" INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;\n',
+    }, "broken-migration")
+    assert "failed at the migrations step" in run.output, run.output[-3000:]
+    assert "marked rolled back" in run.output
+    # One transaction: the first statement of the broken migration left nothing behind.
+    assert psql("SELECT to_regclass('public.deploy_probe_broken') IS NULL") == "t"
+    assert psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+                "WHERE table_schema = 'public'") == tables
+    assert psql(f"SELECT rolled_back_at IS NOT NULL FROM _prisma_migrations WHERE migration_name = '{name}'") == "t"
+    record("broken migration", seconds=round(run.seconds, 1))
+
+
+def test_rollback_returns_to_the_previous_release_in_seconds():
+    run = playbook("rollback.yml", log="rollback")
+    assert run.rc == 0, run.output[-3000:]
+    assert serving() == (STATE["first"], STATE["first"])
+    record("rollback", seconds=round(run.seconds, 1))
+    assert run.seconds < 120
+
+
+def test_a_report_goes_through_api_queue_and_worker_to_a_pdf():
+    status, created = https("POST", "/reports", {"title": "Deploy test report", "lines": ["Latin", "देवनागरी"]})
+    assert status == 202, created
+    deadline = time.monotonic() + 240
+    report = {}
+    while time.monotonic() < deadline:
+        status, report = https("GET", f"/reports/{created['id']}")
+        assert status == 200, report
+        if report["status"] in ("done", "failed"):
+            break
+        time.sleep(2)
+    assert report.get("status") == "done", report
+    pdf = report["pdf"]["path"]
+    assert pdf.startswith(f"{APP}/shared/reports/")
+    assert on_host("head", "-c", "5", pdf) == "%PDF-"
+    assert int(on_host("stat", "-c", "%s", pdf)) == report["pdf"]["size"]
+    record("report to PDF", render_ms=report["pdf"].get("renderMs"))
+
+
+def test_an_env_change_that_fails_the_health_gate_puts_the_old_env_file_back():
+    """Same commit, new env: the release's API is started with the new file beside the serving
+    one; it refuses the bad value, so nothing is reloaded and the old file is put back."""
+    env_file = f"{APP}/shared/.env"
+    before = (on_host("sha256sum", env_file), pm2_pids(), serving())
+    bad = '{"mecove_app_environment": {"PUPPETEER_EXTRA_ARGS": "--no-zygote --in-process-gpu", "HEALTH_TIMEOUT_MS": "soon"}}'
+    run = playbook("deploy.yml", "-e", bad, log="bad-env")
+    assert run.rc != 0, run.output[-3000:]
+    assert "failed at the health gate step" in run.output, run.output[-3000:]
+    assert "HEALTH_TIMEOUT_MS" in run.output  # the API's own reason is shown
+    assert "The previous env file was put back" in run.output
+    assert (on_host("sha256sum", env_file), pm2_pids(), serving()) == before
+    assert on_host("ls", "-a", f"{APP}/shared").split().count(".env.previous") == 0
+    record("health gate refuses a bad env", seconds=round(run.seconds, 1))
