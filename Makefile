@@ -26,8 +26,9 @@ verify: setup ## Check the app host with tests/live; the live EC2 host: make ver
 deploy-benchmark: setup ## Our deploy vs the architecture's deploy.sh under load, on the demo host (after make demo)
 	python tests/deploy/benchmark.py
 
-setup: ## Create .venv (pinned toolchain); a no-op when it is current
+setup: ## Create .venv (pinned toolchain) and .venv-scan (checkov, bandit); a no-op when current
 	@bash tests/harness/venv.sh
+	@bash tests/harness/venv.sh scan
 
 engine: ## Start the Docker engine and arm64 emulation if needed
 	@bash tests/harness/docker-engine.sh
@@ -36,8 +37,8 @@ engine: ## Start the Docker engine and arm64 emulation if needed
 images: engine ## Build the local Debian 12 systemd base image for ARCH (cached by content)
 	@bash tests/harness/base-image.sh $(ARCH) >/dev/null
 
-lint: setup ## yamllint, ansible-lint (production profile), ansible-test sanity
-	python tests/harness/run_tests.py yamllint ansible-lint sanity
+lint: setup ## yamllint, ansible-lint (production profile), ansible-test sanity, checkov and bandit
+	python tests/harness/run_tests.py yamllint ansible-lint sanity scan
 
 unit: setup ## Unit tests of the Python modules
 	python tests/harness/run_tests.py unit

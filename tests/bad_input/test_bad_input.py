@@ -40,6 +40,9 @@ ROLE_CASES = [
     ("deploy_key", {"deploy_key_private_key": "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----"},
      "deploy_key_private_key does not hold an OpenSSH private key"),
     ("deploy_key", {"deploy_key_private_key": "x", "deploy_key_secret_id": "mecove/deploy-key"}, "Set exactly one of"),
+    ("nodejs", {"nodejs_version": "latest"}, "nodejs_version must be an exact version MAJOR.MINOR.PATCH"),
+    ("nodejs", {"nodejs_version": "v22.23.3"}, "nodejs_version must be an exact version MAJOR.MINOR.PATCH"),
+    ("nodejs", {"nodejs_version": "20.19.0"}, "must belong to nodejs_major"),
     ("app_user", {"app_user_home_mode": "750x"}, "app_user_home_mode and app_user_logs_mode must be quoted octal modes"),
     ("nodejs", {"nodejs_install_root": "opt/nodejs"}, "nodejs_install_root and nodejs_bin_dir must be absolute paths"),
     ("pm2_app", {"pm2_app_processes": [{"name": "api"}]}, "missing required arguments: script found in pm2_app_processes"),
@@ -54,11 +57,11 @@ ROLE_CASES = [
 ]
 
 
-def run_role(role, variables):
+def run_role(role, variables, host="localhost", **env_extra):
     extra = dict(variables, bad_input_role=role)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **env_extra)
     return subprocess.run(
-        ["ansible-playbook", "--check", "-i", "localhost,", "-c", "local",
+        ["ansible-playbook", "--check", "-i", f"{host},", "-c", "local",
          "-e", json.dumps(extra), str(REPO / "tests" / "bad_input" / "apply_role.yml")],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
@@ -79,3 +82,21 @@ def test_role_rejects_bad_input_before_any_change(role, variables, message):
         assert variables["deploy_key_private_key"] not in result.stdout + result.stderr
     # The platform preflight is the first thing after the input checks: it must not have run.
     assert "Check that the host runs Debian 12 or Amazon Linux 2023" not in output
+
+
+def test_an_unsupported_os_is_refused_before_any_change(tmp_path):
+    """The host's facts say CentOS 7. They are put in Ansible's fact cache (jsonfile) by Ansible
+    itself (cacheable set_fact), and the play reads them as it would a gathered host's facts.
+    Every role starts with the platform preflight."""
+    cache = {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path),
+             "ANSIBLE_GATHERING": "explicit"}
+    subprocess.run(["ansible", "all", "-i", "centos-box,", "-c", "local", "-m", "ansible.builtin.set_fact", "-a",
+                    "ansible_distribution=CentOS ansible_distribution_major_version=7 ansible_os_family=RedHat "
+                    "cacheable=true"], env=dict(os.environ, **cache), capture_output=True, check=True, timeout=120)
+    result = run_role("redis", {}, host="centos-box", **cache)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert ("centos-box runs CentOS 7 (RedHat family); the mecove.platform roles support Debian 12 and Amazon "
+            "Linux 2023 only") in output, output
+    assert "os_base_allow_untested=true" in output
+    assert "changed=0" in output

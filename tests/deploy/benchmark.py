@@ -62,6 +62,7 @@ def deploy(*args, name):
     run = playbook("deploy.yml", *args, log=f"benchmark-{name}")
     if run.rc != 0:
         raise SystemExit(f"{name}: deploy failed:\n{run.output[-3000:]}")
+    print(f"benchmark: {name} deploy: {run.seconds:.1f} s, changed={run.changed}", flush=True)
     return run
 
 
@@ -70,8 +71,11 @@ def main():
     as_app = ["sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 delete all >/dev/null 2>&1; PM2_HOME=/home/mecove/.pm2 pm2 save --force >/dev/null"]
     on_host(*as_app, user="mecove", check=False)
     on_host("rm", "-rf", f"{APP}/releases", f"{APP}/current", f"{APP}/repo.git", f"{APP}/legacy")
-    sh("docker", "exec", "-u", "postgres", STANDINS, "psql", "-q", "-c", "DROP DATABASE mecove WITH (FORCE)",
-       "-c", "CREATE DATABASE mecove OWNER mecove")
+    # The app's login role (the RDS secret's user, as scripts/demo.sh created it).
+    owner = sh("docker", "exec", "-u", "postgres", STANDINS, "psql", "-d", "postgres", "-tAc",
+               "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname <> 'postgres'").split()[0]
+    sh("docker", "exec", "-u", "postgres", STANDINS, "psql", "-q", "-c", "DROP DATABASE IF EXISTS mecove WITH (FORCE)",
+       "-c", f'CREATE DATABASE mecove OWNER "{owner}"')
     first = deploy(name="first")
     noop = deploy(name="noop")
 
@@ -92,9 +96,13 @@ def main():
     on_host("sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 reload all >/dev/null", user="mecove")
     wait_healthy()
 
+    print(f"benchmark: ours under load: {ours_seconds:.1f} s, {ours.sent} requests, {len(ours.failures)} failed "
+          f"{ours.failures}", flush=True)
     legacy_seconds, legacy = under_load(
         lambda: sh("docker", "exec", "-u", "mecove", HOST, "bash", "-c", DEPLOY_SH))
-    served = on_host("git", "-C", f"{APP}/legacy", "rev-parse", "HEAD").strip()
+    print(f"benchmark: deploy.sh under load: {legacy_seconds:.1f} s, {legacy.sent} requests, {len(legacy.failures)} "
+          f"failed", flush=True)
+    served = on_host("git", "-C", f"{APP}/legacy", "rev-parse", "HEAD", user="mecove").strip()
     assert served == new, f"deploy.sh left {served}, not {new}"
 
     back = deploy(name="back")
@@ -103,16 +111,17 @@ def main():
     rows = [("playbooks/deploy.yml", ours_seconds, ours), ("deploy.sh (pm2 restart all)", legacy_seconds, legacy)]
     print()
     print("Code-change deploy under a GET /health loop through Caddy (same host, same commits):")
-    print(f"  {'':30} {'wall s':>8} {'requests':>9} {'failed':>7}")
+    print(f"  {'':30} {'wall s':>8} {'requests':>9} {'failed':>7} {'slowest s':>10}")
     for name, seconds, load in rows:
-        print(f"  {name:30} {seconds:8.1f} {load.sent:9d} {len(load.failures):7d}")
+        print(f"  {name:30} {seconds:8.1f} {load.sent:9d} {len(load.failures):7d} {load.slowest:10.1f}")
     print()
     print(f"  first deploy (empty host, fresh database): {first.seconds:6.1f} s")
     print(f"  no-op deploy (same commit):                {noop.seconds:6.1f} s, changed={noop.changed}")
     print(f"  code-change deploy:                        {ours_seconds:6.1f} s")
     print(f"  back to the release layout (built release reused): {back.seconds:.1f} s")
-    if legacy.failures:
-        print(f"  deploy.sh failures, first ones: {legacy.failures[:3]}")
+    for name, _seconds, load in rows:
+        for failure in load.failures:
+            print(f"  {name} failed request {failure}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Helpers of the deploy suite, which runs against the local stack of `make demo`.
+"""Helpers of the suites that run against the local stack of `make demo`: the deploy cases
+(test_deploy.py), the faults (test_faults.py) and the secret search (test_secrets.py).
 
 The demo has provisioned the emulator, configured the arm64 app host container and deployed
 main of the stand-in Git remote. These tests push new commits to that remote (from the
@@ -11,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import socket
 import ssl
 import subprocess
@@ -19,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import pytest
 import yaml
 
@@ -48,15 +51,21 @@ class Run:
     changed: int = field(default=-1)
 
 
-def playbook(name, *args, log=None):
-    """ansible-playbook playbooks/NAME with the local inventory, as scripts/demo.sh runs it."""
+def playbook_command(name, *args):
+    """(argv, environment) of ansible-playbook playbooks/NAME with the local inventory, as
+    scripts/demo.sh runs it: the emulator's endpoint and dummy credentials."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     env.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     env.setdefault("AWS_ACCESS_KEY_ID", "testing")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    return [str(REPO / ".venv/bin/ansible-playbook"), f"playbooks/{name}", *args], env
+
+
+def playbook(name, *args, log=None):
+    """Run playbooks/NAME (see playbook_command); its output goes to tests/output/deploy-LOG.log."""
+    argv, env = playbook_command(name, *args)
     start = time.monotonic()
-    proc = subprocess.run([str(REPO / ".venv/bin/ansible-playbook"), f"playbooks/{name}", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - start
     output = proc.stdout + proc.stderr
     if log:
@@ -153,7 +162,8 @@ def pm2_pids():
 
 class LoadLoop(threading.Thread):
     """GET /health through Caddy, one new connection per request, until stopped. Every answer
-    that is not 200 with status "ok" (or no answer) counts as failed."""
+    that is not 200 with status "ok" (or no answer) counts as failed, and is kept with the
+    second (since the loop started) it was sent at, how long it took and what came back."""
 
     def __init__(self, pause=0.05):
         super().__init__(daemon=True)
@@ -161,24 +171,48 @@ class LoadLoop(threading.Thread):
         self.sent = 0
         self.failures = []
         self.versions = set()
+        self.slowest = 0.0
+        self.started = time.monotonic()
         self._stop_event = threading.Event()
 
     def run(self):
+        self.started = time.monotonic()
         while not self._stop_event.is_set():
             self.sent += 1
+            sent_at = time.monotonic()
             try:
                 status, body = https("GET", "/health", timeout=10)
-                if status != 200 or (body or {}).get("status") != "ok":
-                    self.failures.append(f"{status} {body}")
-                else:
-                    self.versions.add(body.get("version"))
+                answer = None if status == 200 and (body or {}).get("status") == "ok" else f"{status} {body}"
             except (OSError, http.client.HTTPException) as error:
-                self.failures.append(repr(error))
+                answer = repr(error)
+            took = time.monotonic() - sent_at
+            self.slowest = max(self.slowest, took)
+            if answer is None:
+                self.versions.add(body.get("version"))
+            else:
+                self.failures.append(f"at {sent_at - self.started:.1f} s, after {took:.1f} s: {answer}")
             time.sleep(self.pause)
 
     def stop(self):
         self._stop_event.set()
         self.join(timeout=30)
+
+
+def emulator(service):
+    """A client of the demo's AWS emulator (dummy credentials)."""
+    return boto3.client(service, endpoint_url="http://127.0.0.1:5000", region_name="ap-south-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def app_secret():
+    return json.loads(emulator("secretsmanager").get_secret_value(SecretId="mecove-mvp/app")["SecretString"])
+
+
+def fill_the_app_secret():
+    """Distinctive values in every key of the app secret, as an operator fills them in; the values."""
+    filled = {key: f"canary{key.lower().replace('_', '')}{secrets.token_hex(12)}" for key in app_secret()}
+    emulator("secretsmanager").put_secret_value(SecretId="mecove-mvp/app", SecretString=json.dumps(filled))
+    return filled
 
 
 def record(name, **figures):
@@ -196,3 +230,4 @@ def demo_stack():
     if running != ["true", "true"] or not (SRC / ".git").is_dir():
         pytest.fail("the local stack is not running: run `make demo` first (scripts/demo.sh up)")
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.unlink(missing_ok=True)  # this run's figures only

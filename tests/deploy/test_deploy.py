@@ -152,3 +152,13 @@ def test_an_env_change_that_fails_the_health_gate_puts_the_old_env_file_back():
     assert (on_host("sha256sum", env_file), pm2_pids(), serving()) == before
     assert on_host("ls", "-a", f"{APP}/shared").split().count(".env.previous") == 0
     record("health gate refuses a bad env", seconds=round(run.seconds, 1))
+
+
+def test_an_unknown_ref_fails_before_anything_changes():
+    before = (pm2_pids(), serving(), releases())
+    run = playbook("deploy.yml", "-e", "app_deploy_ref=no-such-branch", log="unknown-ref")
+    assert run.rc != 0, run.output[-3000:]
+    text = " ".join(run.output.split())
+    assert "app_deploy_ref 'no-such-branch' is not a branch, a tag or a commit" in text, run.output[-3000:]
+    assert run.changed == 0, run.output[-3000:]
+    assert (pm2_pids(), serving(), releases()) == before

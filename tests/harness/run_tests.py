@@ -13,6 +13,7 @@ non-zero when anything failed.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,6 +28,16 @@ OUTPUT = REPO / "tests" / "output"
 MOLECULE_SLOWEST = ["nodejs", "chromium", "deploy_key"]
 
 
+_SAY = threading.Lock()
+
+
+def say(text):
+    """Print one line (or block) whole: stages run side by side, in threads."""
+    with _SAY:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
 def run(stage, command, **kwargs):
     """Run a command with its output in the stage's log; return (ok, seconds)."""
     log = OUTPUT / f"{stage}.log"
@@ -36,8 +47,7 @@ def run(stage, command, **kwargs):
     seconds = time.monotonic() - start
     if rc != 0:
         lines = log.read_text(errors="replace").splitlines()
-        # One print: stages may run side by side.
-        print(f"---- last lines of {log.relative_to(REPO)} ----\n" + "\n".join(lines[-60:]) + "\n----", flush=True)
+        say(f"---- last lines of {log.relative_to(REPO)} ----\n" + "\n".join(lines[-60:]) + "\n----")
     return rc == 0, seconds
 
 
@@ -46,14 +56,14 @@ def single(stage, command):
     return [(stage, "passed" if ok else "failed")], seconds
 
 
-def pytest_files(stage, path):
+def pytest_files(stage, path, **kwargs):
     """Run pytest on a folder; one result per test file, from the JUnit report."""
     if not (REPO / path).is_dir():
         return [], 0.0
     junit = OUTPUT / f"{stage}.junit.xml"
     junit.unlink(missing_ok=True)
     ok, seconds = run(stage, [sys.executable, "-m", "pytest", path, "-rs", "-o", "junit_family=xunit1",
-                              f"--junitxml={junit}"])
+                              f"--junitxml={junit}"], **kwargs)
     files = {}
     if junit.exists():
         for case in ET.parse(junit).iter("testcase"):
@@ -87,7 +97,7 @@ def molecule(stage):
 
     def one(scenario):
         ok, seconds = run(f"molecule-{scenario}", ["molecule", "test", "-s", scenario])
-        print(f"    molecule {scenario}: {'passed' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
+        say(f"    molecule {scenario}: {'passed' if ok else 'FAILED'} ({seconds:.0f} s)")
         return (f"{stage}: {scenario}", "passed" if ok else "failed")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -111,27 +121,32 @@ def demo(stage):
     nothing. Then the deploy cases (tests/deploy) run on that host, and the host suite (tests/live)
     checks it. Always torn down afterwards."""
     results, total = [], 0.0
+    # Every playbook at -vvv: tests/deploy/test_secrets.py searches all of their output.
+    verbose = dict(os.environ, ANSIBLE_VERBOSITY="3")
     try:
-        ok, seconds = run(f"{stage}-first-run", ["bash", "scripts/demo.sh", "up"])
+        ok, seconds = run(f"{stage}-first-run", ["bash", "scripts/demo.sh", "up"], env=verbose)
+        # The re-run writes the same logs: keep the first run's.
+        shutil.rmtree(OUTPUT / f"{stage}-first-run-logs", ignore_errors=True)
+        if DEMO_LOGS.is_dir():
+            shutil.copytree(DEMO_LOGS, OUTPUT / f"{stage}-first-run-logs")
         total += seconds
-        print(f"    demo first run: {'ok' if ok else 'FAILED'} ({seconds:.0f} s)", flush=True)
+        say(f"    demo first run: {'ok' if ok else 'FAILED'} ({seconds:.0f} s)")
         results.append((f"{stage}: first run", "passed" if ok else "failed"))
         if ok:
-            ok, seconds = run(f"{stage}-re-run", ["bash", "scripts/demo.sh", "up"])
+            ok, seconds = run(f"{stage}-re-run", ["bash", "scripts/demo.sh", "up"], env=verbose)
             total += seconds
             changes = {name: playbook_changes(DEMO_LOGS / f"{name}.log")
                        for name in ("aws_provision_(emulator)", "configure_(app_host)", "deploy_(sample_app)")}
             noop = ok and all(count == 0 for count in changes.values())
-            print(f"    demo re-run: {'no change' if noop else f'FAILED, changes {changes}'} ({seconds:.0f} s)",
-                  flush=True)
+            say(f"    demo re-run: {'no change' if noop else f'FAILED, changes {changes}'} ({seconds:.0f} s)")
             results.append((f"{stage}: re-run changes nothing", "passed" if noop else "failed"))
-            cases, seconds = pytest_files(f"{stage}-deploy-cases", "tests/deploy")
+            cases, seconds = pytest_files(f"{stage}-deploy-cases", "tests/deploy", env=verbose)
             total += seconds
-            print(f"    demo deploy cases (tests/deploy): {', '.join(o for _n, o in cases)} ({seconds:.0f} s)", flush=True)
+            say(f"    demo deploy cases (tests/deploy): {', '.join(o for _n, o in cases)} ({seconds:.0f} s)")
             results += cases
             live, seconds = pytest_files(f"{stage}-host-suite", "tests/live")
             total += seconds
-            print(f"    demo host suite (tests/live): {', '.join(o for _n, o in live)} ({seconds:.0f} s)", flush=True)
+            say(f"    demo host suite (tests/live): {', '.join(o for _n, o in live)} ({seconds:.0f} s)")
             results += live
     finally:
         ok, seconds = run(f"{stage}-destroy", ["bash", "scripts/demo.sh", "down"])
@@ -144,6 +159,7 @@ STAGES = {
     "yamllint": lambda s: single(s, ["yamllint", "--strict", "."]),
     "ansible-lint": lambda s: single(s, ["ansible-lint", "--profile", "production"]),
     "sanity": lambda s: single(s, ["bash", "tests/harness/sanity.sh"]),
+    "scan": lambda s: single(s, [sys.executable, "tests/harness/scan.py"]),
     "unit": lambda s: pytest_files(s, "tests/unit"),
     "bad-input": lambda s: pytest_files(s, "tests/bad_input"),
     "provision": lambda s: pytest_files(s, "tests/provision"),
@@ -161,11 +177,10 @@ def main(argv):
     results, timings, started = [], [], time.monotonic()
 
     def one(stage):
-        print(f"==> {stage}", flush=True)
+        say(f"==> {stage}")
         stage_results, seconds = STAGES[stage](stage)
         failed = [name for name, outcome in stage_results if outcome == "failed"]
-        print(f"<== {stage}: {'FAILED' if failed else 'ok'} ({seconds:.0f} s, {len(stage_results)} counted)",
-              flush=True)
+        say(f"<== {stage}: {'FAILED' if failed else 'ok'} ({seconds:.0f} s, {len(stage_results)} counted)")
         results.extend(stage_results)
         timings.append((stage, seconds))
 

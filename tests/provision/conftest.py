@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,15 +122,30 @@ def playbook(emulator, inventory):
         PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
     )
 
-    def run(name: str, *extra: str) -> Run:
+    def run(name: str, *extra: str, kill_at: str | None = None) -> Run:
+        """With kill_at (a task name), the run is killed (SIGKILL, with its workers) half a
+        second after that task starts: an operator's Ctrl-C, a lost CI runner."""
         args = ["-i", str(inventory / "hosts.yml"), f"playbooks/{name}", *extra]
         before = emulator.requests()
         start = time.monotonic()
-        proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), *args], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False)
-        result = Run(args, proc.returncode, proc.stdout, time.monotonic() - start, emulator.requests() - before)
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "ansible-playbook"), *args], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        watchdog = threading.Timer(900, os.killpg, (proc.pid, signal.SIGKILL))  # a hung run fails, never hangs
+        watchdog.start()
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if kill_at and line.startswith(f"TASK [{kill_at}"):
+                time.sleep(0.5)
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+        proc.wait()
+        watchdog.cancel()
+        proc.stdout.close()
+        output = "".join(lines)
+        result = Run(args, proc.returncode, output, time.monotonic() - start, emulator.requests() - before)
         match = None
-        for match in RECAP.finditer(proc.stdout):
+        for match in RECAP.finditer(output):
             pass
         if match:
             result.recap = {k: int(v) for k, v in match.groupdict().items() if k != "host"}

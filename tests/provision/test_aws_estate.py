@@ -446,6 +446,51 @@ def test_a_newer_ami_behind_the_ssm_parameter_does_not_launch_a_second_instance(
 # ---------------------------------------------------------------------------------------------
 # Teardown: refused without confirmation, then everything, then a no-op.
 
+# deploy.yml checks its settings and the two secrets on the controller before it connects to the
+# app host. Here the host is made unreachable on purpose (a container that does not exist), so a
+# check that let bad input through would fail with "unreachable" instead of its message.
+# Otherwise valid settings: the demo's stand-in remote is not part of this inventory copy.
+NO_HOST = ["-e", "ansible_host=mecove-bad-input-no-such-host",
+           "-e", "app_deploy_repo_url=git@github.com:mecove/mecove-backend.git"]
+DEPLOY_BAD_INPUTS = [
+    ("unknown database TLS mode", {"mecove_database_tls": "maybe"}, None,
+     "mecove_database_tls must be verify-full"),
+    ("no Git remote", {"app_deploy_repo_url": ""}, None, "app_deploy_repo_url is not set"),
+    ("Git remote on another host than the deploy key's", {"app_deploy_repo_url": "git@gitlab.com:mecove/app.git"}, None,
+     "is on another host than the one the deploy key is set up for"),
+    ("lower-case app environment name", {"mecove_app_environment": {"node_options": "--max-old-space-size=512"}}, None,
+     "mecove_app_environment must map upper-case variable names"),
+    ("app secret that is not JSON", {}, "not json at all", "is not a JSON object"),
+    ("app secret with a list value", {}, json.dumps({"OPENAI_API_KEY": ["a", "b"]}),
+     "must map each key to a string or a number; these keys hold lists, objects, booleans or null: ['OPENAI_API_KEY']"),
+    ("app secret that sets DATABASE_URL", {}, json.dumps({"DATABASE_URL": "postgres://elsewhere"}),
+     "which the deploy writes itself from the stack"),
+    ("missing app secret", "missing", None, "no such secret, or an empty one"),
+]
+
+
+@pytest.mark.parametrize("case, extra_vars, app_secret, expected", DEPLOY_BAD_INPUTS, ids=[c[0] for c in DEPLOY_BAD_INPUTS])
+def test_deploy_refuses_bad_input_before_touching_the_host(
+        provisioned, playbook, emulator, outputs, case, extra_vars, app_secret, expected):
+    sm = emulator.client("secretsmanager")
+    kept = sm.get_secret_value(SecretId=f"{STACK}/app")["SecretString"]
+    if extra_vars == "missing":
+        extra_vars = {"mecove_aws_outputs": dict(outputs, app_secret_arn=outputs["app_secret_arn"] + "-gone")}
+    if app_secret is not None:
+        sm.put_secret_value(SecretId=f"{STACK}/app", SecretString=app_secret)
+    try:
+        run = playbook("deploy.yml", *NO_HOST, "-e", json.dumps(extra_vars))
+    finally:
+        sm.put_secret_value(SecretId=f"{STACK}/app", SecretString=kept)
+    text = " ".join(run.output.split())
+    assert run.returncode != 0, run.explain()
+    assert expected in text, run.explain()
+    assert "UNREACHABLE" not in run.output and "Gather the host's facts" not in run.output, run.explain()
+    if app_secret and app_secret.startswith("{"):
+        for value in json.loads(app_secret).values():
+            assert str(value) not in run.output  # the value is not shown
+
+
 def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, emulator):
     before = sorted(tagged_leftovers(emulator))
     run = playbook("aws_teardown.yml")
@@ -472,3 +517,43 @@ def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emula
     assert second.returncode == 0, second.explain()
     assert second.changed == 0, second.explain()
     metrics["second teardown"] = f"{second.seconds:.1f} s, {second.requests} AWS requests, changed={second.changed}"
+
+
+# Each partial run is killed half a second into one of these tasks, in playbook order; each next
+# run starts from what the killed one left.
+KILL_POINTS = [
+    "Ensure the VPC exists with DNS hostnames and DNS support",
+    "Ensure the deploy key secret exists (never overwritten)",
+    "Ensure the app host is running",
+    "Ensure an Elastic IP is associated with the app host",
+    "Ensure the PostgreSQL instance exists (private, encrypted, gp3)",
+]
+
+
+def test_a_provision_killed_midway_converges_with_no_duplicates(playbook, emulator, metrics):
+    """After the teardown: provision runs killed (SIGKILL) at one task after another, then a full
+    run, must leave exactly one of everything, and a further run changes nothing."""
+    assert [arn for arn in tagged_leftovers(emulator) if f":snapshot:{STACK}-final-" not in arn] == []
+    killed = []
+    for task in KILL_POINTS:
+        run = playbook("aws_provision.yml", kill_at=task)
+        assert run.returncode == -9, f"not killed at {task!r}:\n{run.explain()}"
+        killed.append(f"{run.seconds:.0f} s")
+    full = playbook("aws_provision.yml")
+    assert full.returncode == 0, full.explain()
+    again = playbook("aws_provision.yml")
+    assert again.returncode == 0 and again.changed == 0, again.explain()
+    ec2 = emulator.client("ec2")
+    assert len(ec2.describe_vpcs(Filters=TAG_FILTERS)["Vpcs"]) == 1
+    live = [i for r in ec2.describe_instances(Filters=TAG_FILTERS)["Reservations"] for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+    assert len(live) == 1, live
+    assert len(ec2.describe_addresses(Filters=TAG_FILTERS)["Addresses"]) == 1
+    assert len(ec2.describe_key_pairs(Filters=TAG_FILTERS)["KeyPairs"]) == 1
+    names = [s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]]
+    assert sorted(n for n in names if n.startswith(f"{STACK}/")) == [f"{STACK}/app", f"{STACK}/deploy-key"]
+    assert len(emulator.client("rds").describe_db_instances()["DBInstances"]) == 1
+    metrics["provision killed midway"] = (f"{len(KILL_POINTS)} killed runs ({', '.join(killed)}), then converged in "
+                                          f"{full.seconds:.1f} s; the next run changed=0")
+    down = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
+    assert down.returncode == 0, down.explain()

@@ -1,0 +1,203 @@
+"""Faults on the demo's arm64 app host, each with its recovery asserted and timed.
+
+Runs after the deploy cases (same host, see conftest.py). The bounds are for this machine: an
+arm64 host under QEMU emulation on 2 shared cores, where one node process takes ~10 s to start.
+  - kill -9 of the worker during a render: PM2 starts it again within 60 s; the job, taken back
+    by BullMQ's stalled-job check, still completes (within 240 s).
+  - kill -9 of every API instance: PM2 starts them again and /health answers through Caddy
+    within 60 s; a job enqueued before the kill completes.
+  - Redis restarted under a request loop: /health fails while Redis is down, and answers again
+    within 30 s of Redis being back, with no restart of the API or the worker.
+  - a deploy killed midway (kill -9 of ansible-playbook during the build): the old release serves
+    every request throughout; the next deploy converges and leaves no unfinished release.
+  - a reboot of the host container with jobs queued and no worker to take them: every service
+    comes back (within 300 s), and the jobs, kept by Redis's append-only file, complete.
+  - log growth: the role's timer applies the PM2 logs' rotation policy hourly; the policy, at a
+    thousandth of its size, keeps the folder bounded through more rotations than it keeps.
+Figures go to tests/output/deploy-figures.json.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from conftest import (APP, HOST, REPO, LoadLoop, fill_the_app_secret, https, on_host, playbook, playbook_command,
+                      push_commit, record, releases, serving, sh)
+
+PM2 = "PM2_HOME=/home/mecove/.pm2 pm2"
+
+
+def processes():
+    """[(name, pid, status, restarts)] of the app's PM2 processes."""
+    listing = json.loads(on_host("sh", "-c", f"{PM2} jlist", user="mecove").strip().splitlines()[-1])
+    return sorted((p["name"], p["pid"], p["pm2_env"]["status"], p["pm2_env"]["restart_time"]) for p in listing)
+
+
+def wait_for(condition, timeout, step=1.0):
+    """Seconds until condition() is true; fails after timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if condition():
+                return time.monotonic() - start
+        except (OSError, AssertionError, ValueError):
+            pass
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
+
+
+def healthy():
+    """/health answers ok through Caddy"""
+    status, body = https("GET", "/health", timeout=5)
+    return status == 200 and (body or {}).get("status") == "ok"
+
+
+def online(names=("api", "api", "worker")):
+    """every PM2 process is online"""
+    listed = processes()
+    return sorted(n for n, _pid, status, _r in listed if status == "online") == sorted(names)
+
+
+def unfinished_releases():
+    """Release folders without a REVISION file: a build that did not finish."""
+    return on_host("sh", "-c", f"cd {APP}/releases && for r in *; do [ -f $r/REVISION ] || echo $r; done").split()
+
+
+def enqueue(title):
+    status, created = https("POST", "/reports", {"title": title, "lines": ["fault test"]})
+    assert status == 202, created
+    return created["id"]
+
+
+def report_status(report_id):
+    status, report = https("GET", f"/reports/{report_id}")
+    assert status == 200, report
+    return report["status"]
+
+
+def test_kill_9_of_the_worker_during_a_render_loses_no_job():
+    report_id = enqueue("rendering when the worker is killed")
+    worker = [pid for name, pid, _s, _r in processes() if name == "worker"][0]
+    # Kill it while it renders: its Chromium has started.
+    wait_for(lambda: on_host("pgrep", "-P", str(worker), check=False).strip() != "", 60, step=0.5)
+    killed = time.monotonic()
+    on_host("kill", "-9", str(worker))
+    back = wait_for(lambda: online() and worker not in [pid for _n, pid, _s, _r in processes()], 60)
+    wait_for(lambda: report_status(report_id) == "done", 240, step=2)
+    done = time.monotonic() - killed
+    record("kill -9 worker", back_online_s=round(back, 1), job_done_after_kill_s=round(done, 1))
+
+
+def test_kill_9_of_every_api_instance():
+    report_id = enqueue("enqueued before the API is killed")
+    api = [pid for name, pid, _s, _r in processes() if name == "api"]
+    on_host("kill", "-9", *map(str, api))
+    back = wait_for(lambda: healthy() and online() and not set(api) & {p for _n, p, _s, _r in processes()}, 60)
+    wait_for(lambda: report_status(report_id) == "done", 240, step=2)
+    record("kill -9 api", back_online_s=round(back, 1))
+
+
+def test_redis_restart_under_load_needs_no_app_restart():
+    before = processes()
+    load = LoadLoop()
+    load.start()
+    time.sleep(3)
+    on_host("systemctl", "restart", "redis-server")
+    restarted = time.monotonic()
+    recovered = wait_for(healthy, 30, step=0.5)
+    time.sleep(3)
+    load.stop()
+    assert processes() == before  # same pids, same restart counts
+    report_id = enqueue("after the Redis restart")  # the worker reconnected too
+    wait_for(lambda: report_status(report_id) == "done", 240, step=2)
+    record("redis restart under load", requests=load.sent, failed=len(load.failures),
+           healthy_after_restart_s=round(recovered, 1), seconds_measured_from=round(restarted - load.started, 1))
+    assert load.sent > 20
+
+
+def test_a_deploy_killed_midway_leaves_the_old_release_serving_and_the_next_converges():
+    """The next deploy also brings new app secret values (the operator fills the secret the stack
+    created empty): test_secrets.py then searches for them everywhere."""
+    version, current = serving()
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    sha = push_commit("main", {"src/api/killed.ts": f"export const killedAt = \"{stamp}\";\n"},
+                      f"A deploy of this is killed ({stamp})")
+    load = LoadLoop()
+    load.start()
+    argv, env = playbook_command("deploy.yml")
+    log_path = REPO / "tests/output/deploy-killed.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for(lambda: "Install the dependencies" in log_path.read_text() or proc.poll() is not None, 300)
+            assert proc.poll() is None, f"the deploy ended before the install step:\n{log_path.read_text()[-3000:]}"
+            time.sleep(5)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    time.sleep(3)
+    assert serving() == (version, current)
+    # The orphaned install on the host ends on its own; let it, as an operator's retry would.
+    wait_for(lambda: on_host("pgrep", "-f", "pnpm install", check=False).strip() == "", 300, step=2)
+    unfinished = unfinished_releases()
+    assert unfinished, "the killed deploy left no release folder: it was killed too early or too late"
+    fill_the_app_secret()
+    run = playbook("deploy.yml", "-vvv", log="after-killed")
+    load.stop()
+    assert run.rc == 0, run.output[-3000:]
+    new_version, new_current = serving()
+    assert new_current.endswith(sha[:12]) and new_version == new_current
+    assert not set(unfinished) & set(releases())  # the killed deploy's folder is gone
+    assert unfinished_releases() == []
+    record("deploy killed midway", requests=load.sent, failed=len(load.failures), next_deploy_s=round(run.seconds, 1),
+           unfinished_left_by_kill=len(unfinished))
+    assert load.failures == [], load.failures[:10]
+
+
+def test_a_reboot_keeps_queued_jobs_and_brings_every_service_back():
+    on_host("sh", "-c", f"{PM2} stop worker >/dev/null", user="mecove")  # not saved: the reboot restores it
+    queued = [enqueue(f"queued before the reboot {n}") for n in range(2)]
+    assert {report_status(r) for r in queued} == {"queued"}
+    time.sleep(2)  # appendfsync everysec
+    started = time.monotonic()
+    sh("docker", "restart", "-t", "60", HOST)
+    booted = wait_for(lambda: on_host("systemctl", "is-system-running", "--wait", check=False).strip()
+                      in ("running", "degraded"), 300, step=3)
+    assert on_host("systemctl", "is-system-running", check=False).strip() == "running", \
+        on_host("systemctl", "--failed", "--no-legend", check=False)
+    for unit in ("caddy", "redis-server", "pm2-mecove"):
+        assert on_host("systemctl", "is-active", unit, check=False).strip() == "active", unit
+    wait_for(lambda: healthy() and online(), 300, step=2)
+    serving_again = time.monotonic() - started
+    wait_for(lambda: {report_status(r) for r in queued} == {"done"}, 300, step=3)
+    record("reboot", booted_s=round(booted, 1), serving_after_s=round(serving_again, 1),
+           queued_jobs_done_after_s=round(time.monotonic() - started, 1))
+
+
+def test_log_rotation_keeps_the_log_folder_bounded():
+    """The installed policy, with 100M and 14 copies scaled down to 100k and 3, run by logrotate
+    as its timer would, ten times after growing the API's log past the size each time."""
+    # The role's timer applies the policy hourly (the system's logrotate run is daily).
+    assert on_host("systemctl", "is-active", "pm2-mecove-logrotate.timer").strip() == "active"
+    on_host("systemctl", "start", "pm2-mecove-logrotate.service")  # a oneshot: fails if logrotate fails
+    policy = on_host("cat", "/etc/logrotate.d/pm2-mecove")
+    assert "maxsize 100M" in policy and "rotate 14" in policy and "copytruncate" in policy
+    scaled = policy.replace("maxsize 100M", "maxsize 100k").replace("rotate 14", "rotate 3") \
+        .replace("/home/mecove/logs/*.log", "/home/mecove/logs/api-out.log")
+    on_host("sh", "-c", f"cat > /tmp/fault-logrotate.conf <<'EOF'\n{scaled}\nEOF")
+    log = "/home/mecove/logs/api-out.log"
+    sizes = []
+    for _round in range(10):
+        on_host("sh", "-c", f"head -c 300000 /dev/urandom | base64 >> {log}", user="mecove")
+        time.sleep(1.1)  # the copies are named by the second
+        on_host("logrotate", "-s", "/tmp/fault-logrotate.state", "/tmp/fault-logrotate.conf")
+        sizes.append(int(on_host("du", "-sk", "/home/mecove/logs").split()[0]))
+    copies = [n for n in on_host("ls", "/home/mecove/logs").split() if n.startswith("api-out.log-")]
+    on_host("rm", "-f", "/tmp/fault-logrotate.conf", "/tmp/fault-logrotate.state")
+    assert len(copies) == 3, copies
+    assert int(on_host("stat", "-c", "%s", log)) < 100 * 1024  # emptied in place
+    # Three copies (two compressed, the newest not yet) and the live file.
+    assert max(sizes[4:]) - min(sizes[4:]) < 800, sizes
+    record("log growth", folder_kb_per_round=sizes)
