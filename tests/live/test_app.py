@@ -128,7 +128,16 @@ def test_logs_are_written_at_the_exact_paths_by_the_app_user(host, app):
     for name in ("api", "worker"):
         log = host.file(f"{app['logs']}/{name}-out.log")
         assert log.is_file and log.user == app["user"]
-    # The app's JSON lines reach the files (every line names its release).
+    # The app's JSON lines reach the files (every line names its release). The file may just
+    # have been rotated (emptied in place): have the API log one request first, a read of a
+    # report that does not exist (404, logged at info).
+    asked = host.run("python3 -c \"import http.client; c = http.client.HTTPConnection('127.0.0.1', 3000, timeout=10); "
+                     "c.request('GET', '/reports/00000000-0000-4000-8000-000000000000'); print(c.getresponse().status)\"")
+    assert asked.stdout.strip() == "404", asked.stdout + asked.stderr
+    for _attempt in range(10):
+        if '"svc":"api"' in host.file(f"{app['logs']}/api-out.log").content_string:
+            break
+        time.sleep(1)
     assert '"svc":"api"' in host.file(f"{app['logs']}/api-out.log").content_string
     assert '"svc":"worker"' in host.file(f"{app['logs']}/worker-out.log").content_string
 

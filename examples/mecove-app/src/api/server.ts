@@ -6,11 +6,12 @@
 //
 // Runs under PM2 (cluster or fork mode): sends process.send("ready") once it
 // listens (wait_ready) and shuts down gracefully on SIGINT/SIGTERM.
+import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { withTimeout } from "../shared/async";
+import { sleep, withTimeout } from "../shared/async";
 import { type ApiConfig, loadApiConfig } from "../shared/config";
 import { createDb, type Db, pingDb } from "../shared/db";
 import { type CheckResult, healthResponse, shortError } from "../shared/health";
@@ -18,6 +19,9 @@ import { createLogger, errorFields, type Logger, repeatFilter } from "../shared/
 import { createRedis, REPORT_JOB_NAME, type ReportJobData } from "../shared/queue";
 import { reportView } from "../shared/report-view";
 import { isUuid, validateReportInput } from "../shared/validate";
+
+// How long a closing cluster worker stays connected to PM2's master (see shutdown below).
+const HANDOFF_GRACE_MS = 1000;
 
 class HttpError extends Error {
   constructor(
@@ -225,6 +229,11 @@ async function main() {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await closed;
+    // In PM2's cluster mode the master hands each new connection to a worker over IPC. One
+    // handed to this worker just before its server closed is still on the way: stay connected a
+    // moment, so that this worker can refuse it and the master gives it to another one. Exiting
+    // at once loses it, and its client waits until it times out.
+    if (cluster.isWorker) await sleep(HANDOFF_GRACE_MS);
     const results = await Promise.allSettled([queue.close(), db.$disconnect()]);
     producerRedis.disconnect();
     healthRedis.disconnect();
