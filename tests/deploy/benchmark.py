@@ -16,7 +16,7 @@ Then it deploys main again with the playbook, so the host ends as it was (plus o
 import sys
 import time
 
-from conftest import (APP, HOST, LoadLoop, STANDINS, git, https, on_host, playbook, push_commit, sh)
+from conftest import (APP, HOST, PM2, LoadLoop, STANDINS, git, healthy, on_host, playbook, push_commit, sh, wait_for)
 
 # deploy.sh, step by step, in a checkout of its own (what the architecture's host has).
 DEPLOY_SH = """
@@ -32,19 +32,6 @@ pm2 restart all
 """
 
 
-def wait_healthy(timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            status, body = https("GET", "/health", timeout=5)
-            if status == 200 and (body or {}).get("status") == "ok":
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise SystemExit("the API did not come back healthy")
-
-
 def under_load(action):
     load = LoadLoop()
     load.start()
@@ -52,7 +39,7 @@ def under_load(action):
     start = time.monotonic()
     action()
     seconds = time.monotonic() - start
-    wait_healthy()
+    wait_for(healthy, 300)
     time.sleep(3)
     load.stop()
     return seconds, load
@@ -68,7 +55,7 @@ def deploy(*args, name):
 
 def main():
     print("benchmark: resetting the app folder and the database for a first deploy", flush=True)
-    as_app = ["sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 delete all >/dev/null 2>&1; PM2_HOME=/home/mecove/.pm2 pm2 save --force >/dev/null"]
+    as_app = ["sh", "-c", f"{PM2} delete all >/dev/null 2>&1; {PM2} save --force >/dev/null"]
     on_host(*as_app, user="mecove", check=False)
     on_host("rm", "-rf", f"{APP}/releases", f"{APP}/current", f"{APP}/repo.git", f"{APP}/legacy")
     # The app's login role (the RDS secret's user, as scripts/demo.sh created it).
@@ -93,8 +80,8 @@ def main():
             "CI=true NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt pnpm install --frozen-lockfile "
             ">/dev/null && pnpm build >/dev/null", user="mecove")
     on_host("ln", "-sfn", f"{APP}/legacy", f"{APP}/current")
-    on_host("sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 reload all >/dev/null", user="mecove")
-    wait_healthy()
+    on_host("sh", "-c", f"{PM2} reload all >/dev/null", user="mecove")
+    wait_for(healthy, 300)
 
     print(f"benchmark: ours under load: {ours_seconds:.1f} s, {ours.sent} requests, {len(ours.failures)} failed "
           f"{ours.failures}", flush=True)

@@ -150,14 +150,39 @@ def releases():
     return sorted(on_host("ls", f"{APP}/releases").split())
 
 
+PM2 = "PM2_HOME=/home/mecove/.pm2 pm2"  # as the app user, on the host
+
+
+def pm2_jlist():
+    """The app's PM2 processes, as `pm2 jlist` describes them."""
+    return json.loads(on_host("sh", "-c", f"{PM2} jlist", user="mecove").strip().splitlines()[-1])
+
+
 def pm2_pids():
     """{name: sorted pids} of the app's PM2 processes."""
-    listing = json.loads(on_host("sh", "-c", "PM2_HOME=/home/mecove/.pm2 pm2 jlist", user="mecove")
-                         .strip().splitlines()[-1])
     pids = {}
-    for proc in listing:
+    for proc in pm2_jlist():
         pids.setdefault(proc["name"], []).append(proc["pid"])
     return {name: sorted(p) for name, p in pids.items()}
+
+
+def wait_for(condition, timeout, step=1.0):
+    """Seconds until condition() is true; fails after timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if condition():
+                return time.monotonic() - start
+        except (OSError, AssertionError, ValueError):
+            pass
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
+
+
+def healthy():
+    """/health answers ok through Caddy"""
+    status, body = https("GET", "/health", timeout=5)
+    return status == 200 and (body or {}).get("status") == "ok"
 
 
 class LoadLoop(threading.Thread):

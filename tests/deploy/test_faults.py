@@ -17,41 +17,18 @@ arm64 host under QEMU emulation on 2 shared cores, where one node process takes 
 Figures go to tests/output/deploy-figures.json.
 """
 
-import json
 import os
 import signal
 import subprocess
 import time
 
-from conftest import (APP, HOST, REPO, LoadLoop, fill_the_app_secret, https, on_host, playbook, playbook_command,
-                      push_commit, record, releases, serving, sh)
-
-PM2 = "PM2_HOME=/home/mecove/.pm2 pm2"
+from conftest import (APP, HOST, PM2, REPO, LoadLoop, fill_the_app_secret, healthy, https, on_host, playbook,
+                      playbook_command, pm2_jlist, push_commit, record, releases, serving, sh, wait_for)
 
 
 def processes():
     """[(name, pid, status, restarts)] of the app's PM2 processes."""
-    listing = json.loads(on_host("sh", "-c", f"{PM2} jlist", user="mecove").strip().splitlines()[-1])
-    return sorted((p["name"], p["pid"], p["pm2_env"]["status"], p["pm2_env"]["restart_time"]) for p in listing)
-
-
-def wait_for(condition, timeout, step=1.0):
-    """Seconds until condition() is true; fails after timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if condition():
-                return time.monotonic() - start
-        except (OSError, AssertionError, ValueError):
-            pass
-        time.sleep(step)
-    raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
-
-
-def healthy():
-    """/health answers ok through Caddy"""
-    status, body = https("GET", "/health", timeout=5)
-    return status == 200 and (body or {}).get("status") == "ok"
+    return sorted((p["name"], p["pid"], p["pm2_env"]["status"], p["pm2_env"]["restart_time"]) for p in pm2_jlist())
 
 
 def online(names=("api", "api", "worker")):
