@@ -179,6 +179,11 @@ def wait_for(condition, timeout, step=1.0):
     raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
 
 
+def unfinished_releases():
+    """Release folders without a REVISION file: a build that did not finish."""
+    return on_host("sh", "-c", f"cd {APP}/releases && for r in *; do [ -f $r/REVISION ] || echo $r; done").split()
+
+
 def healthy():
     """/health answers ok through Caddy"""
     status, body = https("GET", "/health", timeout=5)

@@ -1,16 +1,21 @@
 """The deploy playbook's cases, in order, on the demo's arm64 app host (see conftest.py).
 
-First deploy (done by the demo) -> code-change deploy under load -> a commit whose build
-fails -> a commit whose migration fails -> rollback -> a report through API, queue and worker
-to a PDF. The no-op deploy is the demo's second run, which the test harness requires to report
-changed=0 for every playbook, deploy.yml included.
+First deploy (done by the demo) -> a check run (--check --diff) of a new commit -> code-change
+deploy under load, killed midway and run again -> a commit whose build fails -> a commit whose
+migration fails -> rollback -> a report through API, queue and worker to a PDF -> an env change
+that fails the health gate -> an unknown ref.
+The no-op deploy is the demo's second run, which the test harness requires to report changed=0
+for every playbook, deploy.yml included.
 """
 
+import os
 import re
+import signal
+import subprocess
 import time
 
-from conftest import (APP, LoadLoop, git, https, on_host, playbook, pm2_pids, psql, push_commit, record, releases,
-                      serving)
+from conftest import (APP, REPO, LoadLoop, fill_the_app_secret, git, https, on_host, playbook, playbook_command,
+                      pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases, wait_for)
 
 RELEASE = re.compile(r"^\d{14}-[0-9a-f]{12}$")
 STATE = {}  # what one case leaves for the next
@@ -38,7 +43,24 @@ def test_first_deploy_serves_main_from_a_release_folder():
     STATE["first"] = current
 
 
-def test_code_change_deploy_switches_without_dropping_a_request():
+def test_a_check_run_names_the_commit_it_would_deploy_and_changes_nothing():
+    sha = push_commit("check-mode", {"src/api/checked.ts": "export const checked = true;\n"}, "Only looked at")
+    env_file = f"{APP}/shared/.env"
+    before = (on_host("sha256sum", env_file), pm2_pids(), serving(), releases())
+    run = playbook("deploy.yml", "--check", "--diff", "-e", "app_deploy_ref=check-mode", log="check-mode")
+    assert run.rc == 0, run.output[-3000:]
+    text = " ".join(run.output.split())
+    assert f"Would deploy check-mode = {sha} as a new release (serving: {STATE['first']})" in text, run.output[-3000:]
+    assert (on_host("sha256sum", env_file), pm2_pids(), serving(), releases()) == before
+
+
+def test_code_change_deploy_killed_midway_then_run_again_switches_without_dropping_a_request():
+    """The code-change deploy is first killed (kill -9 of ansible-playbook while the host installs
+    the dependencies): the old release serves every request throughout. The operator then fills
+    in the app secret the stack created empty (test_secrets.py searches for its values everywhere)
+    and runs the deploy again: it converges (the migration runs before the switch, the killed
+    deploy's unfinished folder is removed) and the switch drops no request. One case, not two:
+    a deploy that builds takes minutes on the emulated host."""
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
     column = f"notes_{stamp}"
     sha = push_commit("main", {
@@ -50,21 +72,40 @@ def test_code_change_deploy_switches_without_dropping_a_request():
     load = LoadLoop()
     load.start()
     time.sleep(2)
-    run = playbook("deploy.yml", log="code-change")
+    argv, env = playbook_command("deploy.yml", "-vvv")
+    log_path = REPO / "tests/output/deploy-killed.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for(lambda: "Install the dependencies" in log_path.read_text() or proc.poll() is not None, 300)
+            assert proc.poll() is None, f"the deploy ended before the install step:\n{log_path.read_text()[-3000:]}"
+            time.sleep(5)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    time.sleep(3)
+    assert serving() == (STATE["first"], STATE["first"])
+    # The orphaned install on the host ends on its own; let it, as an operator's retry would.
+    wait_for(lambda: on_host("pgrep", "-f", "pnpm install", check=False).strip() == "", 300, step=2)
+    unfinished = unfinished_releases()
+    assert unfinished, "the killed deploy left no release folder: it was killed too early or too late"
+    fill_the_app_secret()
+    run = playbook("deploy.yml", "-vvv", log="code-change")
     time.sleep(2)
     load.stop()
     assert run.rc == 0, run.output[-4000:]
     version, current = serving()
     assert current.endswith(sha[:12]) and version == current
     assert current != STATE["first"] and STATE["first"] in releases()  # the old release stays for rollback
+    assert not set(unfinished) & set(releases()) and unfinished_releases() == []
     # The migration ran before the switch.
     assert psql(f"SELECT count(*) FROM information_schema.columns WHERE table_name = 'reports' "
                 f"AND column_name = '{column}'") == "1"
     after = pm2_pids()
     assert set(after["api"]).isdisjoint(before["api"]) and after["worker"] != before["worker"]  # all reloaded
     STATE["second"] = current  # the next cases build on this release, whatever the loop saw
-    record("code-change deploy", seconds=round(run.seconds, 1), requests=load.sent, failed=len(load.failures),
-           versions_seen=sorted(load.versions))
+    record("code-change deploy, killed midway first", seconds=round(run.seconds, 1), requests=load.sent,
+           failed=len(load.failures), versions_seen=sorted(load.versions), unfinished_left_by_kill=len(unfinished))
     assert load.sent > 50
     assert load.failures == [], load.failures[:10]
     assert load.versions == {STATE["first"], current}  # the old release, then the new one

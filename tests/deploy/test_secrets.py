@@ -1,7 +1,7 @@
 """No secret value anywhere it does not belong. Runs last in tests/deploy: it reads what every
 earlier run of the suite left behind.
 
-The stack creates the app secret with empty values, for the operator to fill in; test_faults.py
+The stack creates the app secret with empty values, for the operator to fill in; test_deploy.py
 fills them with distinctive ones before a deploy at -vvv (or this test does, when run alone).
 Then every secret value is
 searched for: the app secret's values, the RDS master password (as is and URL-encoded, the form
@@ -55,7 +55,7 @@ def grep_files(fragments, *paths):
 
 def test_no_secret_value_in_output_logs_or_host_files():
     app_values = app_secret()
-    if not all(app_values.values()):  # test_faults.py did not fill it (run alone): fill it and deploy here
+    if not all(app_values.values()):  # test_deploy.py did not fill it (run alone): fill it and deploy here
         app_values = fill_the_app_secret()
         run = playbook("deploy.yml", "-vvv", log="secrets-canary")
         assert run.rc == 0, run.output[-3000:]
