@@ -184,6 +184,24 @@ def unfinished_releases():
     return on_host("sh", "-c", f"cd {APP}/releases && for r in *; do [ -f $r/REVISION ] || echo $r; done").split()
 
 
+def host_state():
+    """What a deploy that must change nothing could have changed: the env file's hash, the PM2
+    processes, the release served and the release folders."""
+    return {"env_file": on_host("sha256sum", f"{APP}/shared/.env").split()[0], "pm2": pm2_pids(),
+            "serving": serving(), "releases": releases()}
+
+
+def nice_of(pattern):
+    """{pid: niceness} of the host's processes whose command line contains pattern, the shells
+    and `nice` that start them left out."""
+    found = {}
+    for line in on_host("ps", "-eo", "pid=,ni=,args=").splitlines():
+        pid, ni, args = line.split(None, 2)
+        if pattern in args and not args.startswith(("/bin/sh ", "sh ", "nice ", "ps ")):
+            found[int(pid)] = int(ni)
+    return found
+
+
 def healthy():
     """/health answers ok through Caddy"""
     status, body = https("GET", "/health", timeout=5)

@@ -14,8 +14,9 @@ import signal
 import subprocess
 import time
 
-from conftest import (APP, REPO, LoadLoop, fill_the_app_secret, git, https, on_host, playbook, playbook_command,
-                      pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases, wait_for)
+from conftest import (APP, REPO, LoadLoop, fill_the_app_secret, git, host_state, https, nice_of, on_host, playbook,
+                      playbook_command, pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases,
+                      wait_for)
 
 RELEASE = re.compile(r"^\d{14}-[0-9a-f]{12}$")
 STATE = {}  # what one case leaves for the next
@@ -45,13 +46,12 @@ def test_first_deploy_serves_main_from_a_release_folder():
 
 def test_a_check_run_names_the_commit_it_would_deploy_and_changes_nothing():
     sha = push_commit("check-mode", {"src/api/checked.ts": "export const checked = true;\n"}, "Only looked at")
-    env_file = f"{APP}/shared/.env"
-    before = (on_host("sha256sum", env_file), pm2_pids(), serving(), releases())
+    before = host_state()
     run = playbook("deploy.yml", "--check", "--diff", "-e", "app_deploy_ref=check-mode", log="check-mode")
     assert run.rc == 0, run.output[-3000:]
     text = " ".join(run.output.split())
     assert f"Would deploy check-mode = {sha} as a new release (serving: {STATE['first']})" in text, run.output[-3000:]
-    assert (on_host("sha256sum", env_file), pm2_pids(), serving(), releases()) == before
+    assert host_state() == before
 
 
 def test_code_change_deploy_killed_midway_then_run_again_switches_without_dropping_a_request():
@@ -77,16 +77,19 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
     with log_path.open("w") as log:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_for(lambda: "Install the dependencies" in log_path.read_text() or proc.poll() is not None, 300)
+            wait_for(lambda: nice_of("pnpm install") or proc.poll() is not None, 300)
             assert proc.poll() is None, f"the deploy ended before the install step:\n{log_path.read_text()[-3000:]}"
+            # The install runs at a lower CPU priority than the serving API and worker.
+            installing = nice_of("pnpm install")
             time.sleep(5)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     time.sleep(3)
+    assert installing and set(installing.values()) == {10}, installing
     assert serving() == (STATE["first"], STATE["first"])
     # The orphaned install on the host ends on its own; let it, as an operator's retry would.
-    wait_for(lambda: on_host("pgrep", "-f", "pnpm install", check=False).strip() == "", 300, step=2)
+    wait_for(lambda: not nice_of("pnpm install"), 300, step=2)
     unfinished = unfinished_releases()
     assert unfinished, "the killed deploy left no release folder: it was killed too early or too late"
     fill_the_app_secret()
@@ -182,24 +185,23 @@ def test_a_report_goes_through_api_queue_and_worker_to_a_pdf():
 def test_an_env_change_that_fails_the_health_gate_puts_the_old_env_file_back():
     """Same commit, new env: the release's API is started with the new file beside the serving
     one; it refuses the bad value, so nothing is reloaded and the old file is put back."""
-    env_file = f"{APP}/shared/.env"
-    before = (on_host("sha256sum", env_file), pm2_pids(), serving())
+    before = host_state()
     bad = '{"mecove_app_environment": {"PUPPETEER_EXTRA_ARGS": "--no-zygote --in-process-gpu", "HEALTH_TIMEOUT_MS": "soon"}}'
     run = playbook("deploy.yml", "-e", bad, log="bad-env")
     assert run.rc != 0, run.output[-3000:]
     assert "failed at the health gate step" in run.output, run.output[-3000:]
     assert "HEALTH_TIMEOUT_MS" in run.output  # the API's own reason is shown
     assert "The previous env file was put back" in run.output
-    assert (on_host("sha256sum", env_file), pm2_pids(), serving()) == before
+    assert host_state() == before
     assert on_host("ls", "-a", f"{APP}/shared").split().count(".env.previous") == 0
     record("health gate refuses a bad env", seconds=round(run.seconds, 1))
 
 
 def test_an_unknown_ref_fails_before_anything_changes():
-    before = (pm2_pids(), serving(), releases())
+    before = host_state()
     run = playbook("deploy.yml", "-e", "app_deploy_ref=no-such-branch", log="unknown-ref")
     assert run.rc != 0, run.output[-3000:]
     text = " ".join(run.output.split())
     assert "app_deploy_ref 'no-such-branch' is not a branch, a tag or a commit" in text, run.output[-3000:]
     assert run.changed == 0, run.output[-3000:]
-    assert (pm2_pids(), serving(), releases()) == before
+    assert host_state() == before
