@@ -4,11 +4,11 @@
 
 Every stage runs even when an earlier one failed, so one run shows every failure. The demo stage
 (one emulated host, mostly waiting on one core) runs beside the others, which share nothing with
-it (their containers, emulator port and inventory copies are their own). Each stage's
-full output goes to tests/output/<stage>.log; a failing stage prints its last lines. Counted
-items: each lint/sanity stage, each pytest test file and each molecule scenario. The last line
-is "N passed, N failed" (", N skipped" when a file's tests were all skipped); the exit code is
-non-zero when anything failed.
+it (their containers, emulator port and inventory copies are their own). Each stage's full
+output goes to tests/output/<stage>.log; a failing stage prints its last lines, and the summary
+at the end repeats its error lines. Counted items: each lint/sanity stage, each pytest test file
+and each molecule scenario. The last line is "N passed, N failed" (", N skipped" when a file's
+tests were all skipped); the exit code is non-zero when anything failed.
 """
 
 import os
@@ -29,6 +29,9 @@ MOLECULE_SLOWEST = ["nodejs", "chromium", "deploy_key"]
 
 
 _SAY = threading.Lock()
+FAILED_LOGS = []  # logs of the commands that failed, for the reasons at the end
+# Lines of a log that say why it failed (Ansible, molecule, pytest, shell).
+REASON = re.compile(r"fatal:|FAILED!|ERROR|Error:|error:|AssertionError|^E  |Traceback|failed=[1-9]")
 
 
 def say(text):
@@ -48,7 +51,15 @@ def run(stage, command, **kwargs):
     if rc != 0:
         lines = log.read_text(errors="replace").splitlines()
         say(f"---- last lines of {log.relative_to(REPO)} ----\n" + "\n".join(lines[-60:]) + "\n----")
+        FAILED_LOGS.append(log)
     return rc == 0, seconds
+
+
+def reasons(log, count=8, width=300):
+    """The last lines of a failed command's log that say why, shortened: printed again at the
+    very end, where a CI page that keeps only the end of the output still shows them."""
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if REASON.search(line)]
+    return [line[:width] for line in lines[-count:]] or ["(no line of the log names an error; read it whole)"]
 
 
 def single(stage, command):
@@ -198,6 +209,10 @@ def main(argv):
         print(f"  {stage:<14} {seconds:7.0f} s")
     print(f"  {'total':<14} {time.monotonic() - started:7.0f} s")
     counts = {o: sum(1 for _name, outcome in results if outcome == o) for o in ("passed", "failed", "skipped")}
+    for log in FAILED_LOGS:
+        print(f"\nWhy {log.relative_to(REPO)} failed (its last error lines):")
+        for line in reasons(log):
+            print(f"  | {line}")
     for name, outcome in results:
         if outcome != "passed":
             print(f"  {outcome.upper()}: {name}")
