@@ -196,9 +196,9 @@ def nice_of(pattern):
     and `nice` that start them left out."""
     found = {}
     for line in on_host("ps", "-eo", "pid=,ni=,args=").splitlines():
-        pid, ni, args = line.split(None, 2)
-        if pattern in args and not args.startswith(("/bin/sh ", "sh ", "nice ", "ps ")):
-            found[int(pid)] = int(ni)
+        fields = line.split(None, 2)
+        if len(fields) == 3 and pattern in fields[2] and not fields[2].startswith(("/bin/sh ", "sh ", "nice ", "ps ")):
+            found[int(fields[0])] = int(fields[1])
     return found
 
 
