@@ -7,6 +7,8 @@ emulation on 2 shared cores, where one node process takes ~10 s to start.
     by BullMQ's stalled-job check, still completes (within 240 s).
   - kill -9 of every API instance: PM2 starts them again and /health answers through Caddy
     within 60 s; a job enqueued before the kill completes.
+  - a request on its way to the API while every instance gets SIGINT (PostgreSQL frozen, so it
+    is held in the instance): answered as usual, 200 ok, and logged as answered while draining.
   - Redis restarted under a request loop: /health fails while Redis is down, and answers again
     within 30 s of Redis being back, with no restart of the API or the worker.
   - a reboot of the host container with jobs queued and no worker to take them: every service
@@ -16,9 +18,12 @@ emulation on 2 shared cores, where one node process takes ~10 s to start.
 Figures go to tests/output/deploy-figures.json.
 """
 
+import http.client
+import json
+import threading
 import time
 
-from conftest import HOST, PM2, LoadLoop, healthy, https, on_host, pm2_jlist, record, sh, wait_for
+from conftest import HOST, PM2, STANDINS, LoadLoop, healthy, https, on_host, pm2_jlist, record, sh, wait_for
 
 
 def processes():
@@ -64,6 +69,48 @@ def test_kill_9_of_every_api_instance():
     back = wait_for(lambda: healthy() and online() and not set(api) & {p for _n, p, _s, _r in processes()}, 60)
     wait_for(lambda: report_status(report_id) == "done", 240, step=2)
     record("kill -9 api", back_online_s=round(back, 1))
+
+
+def caddy_requests_in_flight():
+    """Requests Caddy has sent to the API and not yet had answered (its admin API, on the host)."""
+    script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:2019/reverse_proxy/upstreams').read().decode())"
+    return sum(u["num_requests"] for u in json.loads(on_host("python3", "-c", script)))
+
+
+def test_a_request_on_its_way_to_a_draining_api_instance_is_answered_as_usual():
+    """What a reload does to the instance it replaces, with a request in it: PostgreSQL is frozen,
+    so a health request waits inside an instance; every instance gets SIGINT; PostgreSQL thaws
+    within the health check's 2 s. The answer must be the usual 200 ok (a CI deploy once saw a
+    "shutting_down" 503 here), and an old instance must log the request as answered while it
+    drained (else the request did not reach it in time, and the case proves nothing)."""
+    wait_for(lambda: healthy() and online(), 60)
+    api = [pid for name, pid, _s, _r in processes() if name == "api"]
+    answer = {}
+
+    def ask():
+        try:
+            answer["got"] = https("GET", "/health", timeout=60)
+        except (OSError, http.client.HTTPException) as error:
+            answer["got"] = repr(error)
+
+    asker = threading.Thread(target=ask)
+    sh("docker", "pause", STANDINS)
+    try:
+        asker.start()
+        wait_for(lambda: caddy_requests_in_flight() > 0, 10, step=0.1)
+        time.sleep(0.2)  # from Caddy into the instance
+        on_host("kill", "-INT", *map(str, api))
+    finally:
+        sh("docker", "unpause", STANDINS)
+    asker.join(70)
+    status, body = answer["got"]
+    assert (status, body["status"]) == (200, "ok"), answer
+    back = wait_for(lambda: healthy() and online() and not set(api) & {p for _n, p, _s, _r in processes()}, 60)
+    stopped = [json.loads(line) for line in on_host("grep", "-h", '"msg":"stopped"', "/home/mecove/logs/api-out.log").splitlines()]
+    drained = {entry["pid"]: entry["answeredWhileDraining"] for entry in stopped if entry.get("pid") in api}
+    assert set(drained) == set(api), stopped[-4:]
+    assert sum(drained.values()) >= 1, drained
+    record("request in flight while the API drains", answer=status, answered_while_draining=drained, back_online_s=round(back, 1))
 
 
 def test_redis_restart_under_load_needs_no_app_restart():

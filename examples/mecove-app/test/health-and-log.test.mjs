@@ -27,12 +27,6 @@ describe("healthResponse", () => {
     const { body } = healthResponse(down("db gone"), down("redis gone"), "r1", { details: true });
     assert.deepEqual(body.errors, { db: "db gone", redis: "redis gone" });
   });
-
-  it("is 503 while shutting down even if dependencies are fine", () => {
-    const { statusCode, body } = healthResponse(OK, OK, "r1", { shuttingDown: true });
-    assert.equal(statusCode, 503);
-    assert.equal(body.status, "shutting_down");
-  });
 });
 
 describe("shortError", () => {

@@ -39,7 +39,7 @@ interface Deps {
   db: Db;
   queue: Queue<ReportJobData>;
   healthRedis: Redis;
-  state: { shuttingDown: boolean };
+  state: { shuttingDown: boolean; answeredWhileDraining: number };
 }
 
 function send(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}) {
@@ -91,7 +91,6 @@ async function health(deps: Deps, res: ServerResponse) {
     }),
   ]);
   const { statusCode, body } = healthResponse(db, redis, deps.config.release, {
-    shuttingDown: deps.state.shuttingDown,
     details: deps.config.nodeEnv !== "production",
   });
   if (statusCode !== 200) {
@@ -178,6 +177,7 @@ export function createHandler(deps: Deps) {
         else res.destroy();
       }
     } finally {
+      if (deps.state.shuttingDown) deps.state.answeredWhileDraining += 1;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? "warn" : path === "/health" && res.statusCode === 200 ? "debug" : "info";
       deps.log[level]("request", { requestId, method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
@@ -210,7 +210,7 @@ async function main() {
   queue.on("error", (err: Error) => queueOnce(err.message) && log.warn("queue error", { err: err.message }));
   producerRedis.on("ready", () => queueOnce.reset());
 
-  const state = { shuttingDown: false };
+  const state = { shuttingDown: false, answeredWhileDraining: 0 };
   const server = http.createServer(createHandler({ config, log, db, queue, healthRedis, state }));
   server.keepAliveTimeout = 65_000; // longer than Caddy's idle timeout
   server.headersTimeout = 66_000;
@@ -238,7 +238,8 @@ async function main() {
     producerRedis.disconnect();
     healthRedis.disconnect();
     for (const r of results) if (r.status === "rejected") log.warn("error while closing", errorFields(r.reason));
-    log.info("stopped");
+    // How many requests were still on their way and answered after the signal.
+    log.info("stopped", { answeredWhileDraining: state.answeredWhileDraining });
     clearTimeout(force);
     process.exit(0);
   };

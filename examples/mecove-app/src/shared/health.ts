@@ -3,7 +3,7 @@
 export type CheckResult = { ok: true } | { ok: false; error: string };
 
 export interface HealthBody {
-  status: "ok" | "error" | "shutting_down";
+  status: "ok" | "error";
   db: "ok" | "error";
   redis: "ok" | "error";
   version: string;
@@ -22,13 +22,16 @@ export function shortError(message: string): string {
 /**
  * status is 200 only when both dependencies answer. `details` adds the error
  * texts (host names, ports...): the API passes it only outside production;
- * the texts are always logged.
+ * the texts are always logged. A draining process answers as usual: the only
+ * requests it still gets are already on their way to it, and nothing in
+ * front of it (Caddy, PM2's master) acts on a 503, so a "shutting down" 503
+ * would just fail them.
  */
 export function healthResponse(
   db: CheckResult,
   redis: CheckResult,
   version: string,
-  { shuttingDown = false, details = false }: { shuttingDown?: boolean; details?: boolean } = {},
+  { details = false }: { details?: boolean } = {},
 ): { statusCode: number; body: HealthBody } {
   const body: HealthBody = {
     status: db.ok && redis.ok ? "ok" : "error",
@@ -40,6 +43,5 @@ export function healthResponse(
   if (!db.ok) errors.db = db.error;
   if (!redis.ok) errors.redis = redis.error;
   if (details && Object.keys(errors).length > 0) body.errors = errors;
-  if (shuttingDown) body.status = "shutting_down";
   return { statusCode: body.status === "ok" ? 200 : 503, body };
 }
