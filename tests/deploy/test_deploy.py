@@ -116,12 +116,13 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
 
 def failed_deploy(branch, files, log):
     sha = push_commit(branch, files, f"Deliberately broken ({branch})")
-    before = releases()
+    before = host_state()
     run = playbook("deploy.yml", "-e", f"app_deploy_ref={branch}", log=log)
     assert run.rc != 0, run.output[-3000:]
-    version, current = serving()
-    assert (version, current) == (STATE["second"], STATE["second"])  # the previous release serves on
-    assert releases() == before  # the failed release was removed
+    assert before["serving"] == (STATE["second"], STATE["second"])
+    # The previous release serves on, with the same env file and processes; the failed release
+    # was removed.
+    assert host_state() == before
     assert not any(name.endswith(sha[:12]) for name in releases())
     return run
 
