@@ -87,7 +87,28 @@ start_host() {
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --stop-signal SIGRTMIN+3 --network "$network" -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
   # Boot under arm64 emulation takes a while.
-  wait_for_boot "$host_container" && trust_machine_cas
+  wait_for_boot "$host_container" && trust_machine_cas && add_ssm_user
+}
+
+# What the SSM agent does on EC2 at the first session: a local ssm-user that may sudo anything.
+# configure and deploy log in as it (inventories/local/hosts.yml), as they do over SSM.
+add_ssm_user() {
+  docker exec "$host_container" sh -c 'id ssm-user >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ssm-user
+    echo "ssm-user ALL=(ALL) NOPASSWD:ALL" >/etc/sudoers.d/ssm-agent-users && chmod 0440 /etc/sudoers.d/ssm-agent-users'
+}
+
+# configure and deploy as over SSM: without pipelining (amazon.aws.aws_ssm has none), so that
+# a task that becomes the app user needs setfacl on the host, as on EC2. MECOVE_DEMO_PIPELINING=true
+# trades that for speed (the test suite's re-run). Each remote command's time goes to
+# $logs/<playbook>.timings.jsonl (tests/harness/callback_plugins/command_timings.py), which
+# the test suite compares with the SSM command timeout of inventories/aws.
+host_playbook() {
+  local name="$1"; shift
+  ANSIBLE_PIPELINING="${MECOVE_DEMO_PIPELINING:-false}" \
+    ANSIBLE_CALLBACK_PLUGINS="$REPO_ROOT/tests/harness/callback_plugins" \
+    ANSIBLE_CALLBACKS_ENABLED=ansible.posix.timer,command_timings \
+    MECOVE_COMMAND_TIMINGS="$logs/$name.timings.jsonl" \
+    ansible-playbook "playbooks/$name.yml" "$@"
 }
 
 # Wait for systemd in a container to finish booting, then insist on a clean boot.
@@ -210,8 +231,9 @@ up() {
   docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
   stage "stand-ins: RDS, Git remote" start_standins
   stage "app host container (arm64)" start_host
-  stage "configure (app host)" ansible-playbook playbooks/configure.yml
-  stage "deploy (sample app)" ansible-playbook playbooks/deploy.yml
+  rm -f "$logs"/*.timings.jsonl
+  stage "configure (app host)" host_playbook configure
+  stage "deploy (sample app)" host_playbook deploy
   stage "proof: HTTPS /health via Caddy" prove_health
   stage "proof: report -> worker -> PDF" prove_report
   echo >&2

@@ -121,8 +121,6 @@ master_user_secret:
       sample: "arn:aws:kms:ap-south-1:123456789012:key/0a1b2c3d-0000-0000-0000-000000000000"
 """
 
-import time
-
 try:
     import botocore
 except ImportError:
@@ -134,9 +132,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-# Seconds between two looks at the instance while waiting: 2, 4, 8, then every 15.
-FIRST_POLL_DELAY = 2
-MAX_POLL_DELAY = 15
+from ansible_collections.mecove.platform.plugins.module_utils.waiting import poll_until
 
 
 def describe_instance(module, client):
@@ -167,19 +163,13 @@ def is_settled(instance):
 
 
 def wait_for(module, client, predicate, what):
-    deadline = time.time() + module.params["wait_timeout"]
-    delay = FIRST_POLL_DELAY
-    instance = describe_instance(module, client)
-    while not predicate(instance):
-        if time.time() >= deadline:
-            status = (instance or {}).get("DBInstanceStatus", "missing")
-            module.fail_json(
-                msg=f"Timed out after {module.params['wait_timeout']}s waiting for {what} "
-                f"(instance status: {status}, secret status: {secret_of(instance).get('SecretStatus')})"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, MAX_POLL_DELAY)
-        instance = describe_instance(module, client)
+    instance, done = poll_until(lambda: describe_instance(module, client), predicate, module.params["wait_timeout"])
+    if not done:
+        status = (instance or {}).get("DBInstanceStatus", "missing")
+        module.fail_json(
+            msg=f"Timed out after {module.params['wait_timeout']}s waiting for {what} "
+            f"(instance status: {status}, secret status: {secret_of(instance).get('SecretStatus')})"
+        )
     return instance
 
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Let this x86_64 machine run arm64 (aarch64) binaries and containers through QEMU user-mode
-# emulation, registered in binfmt_misc as `qemu-aarch64` with the flags OPF. F (fix-binary)
+# emulation, registered in binfmt_misc as `qemu-aarch64` with the flags OCPF. F (fix-binary)
 # makes the kernel open the interpreter once, at registration, so it also works inside
 # containers, whose file systems do not have it; O and P are what Debian's own registration uses.
+# C (credentials) gives an emulated setuid binary its owner's rights, as on a real host: without
+# it, sudo in an arm64 container fails ("effective uid is not 0"), and the local stand-in host
+# could not be reached as SSM reaches EC2 (a non-root user that becomes root with sudo).
 #
 # Why not simply bookworm's qemu-user-static: under its QEMU 7.2 Chromium cannot start in an
 # arm64 container at all (child processes fail, "GPU process isn't usable"); under QEMU 10 it
@@ -43,11 +46,13 @@ recent_qemu() {
   [ -n "$major" ] && [ "$major" -ge "$QEMU_MIN_MAJOR" ]
 }
 
-# The registered entry is usable: enabled, F flag, interpreter QEMU >= QEMU_MIN_MAJOR.
+# The registered entry is usable: enabled, F and C flags, interpreter QEMU >= QEMU_MIN_MAJOR.
 registration_ok() {
+  local flags
   [ -e "$ENTRY" ] || return 1
   [ "$(head -n 1 "$ENTRY")" = enabled ] || return 1
-  sed -n 's/^flags: //p' "$ENTRY" | grep -q F || return 1
+  flags="$(sed -n 's/^flags: //p' "$ENTRY")"
+  [[ "$flags" == *F* && "$flags" == *C* ]] || return 1
   recent_qemu "$(sed -n 's/^interpreter //p' "$ENTRY")"
 }
 
@@ -70,10 +75,12 @@ fetch_qemu() {
   as_root dpkg-deb -x "$tmp"/deb/qemu-user_*.deb "$tmp/root"
   recent_qemu "$tmp/root/usr/bin/qemu-aarch64" \
     || die "qemu-user from $QEMU_SUITE is not QEMU >= $QEMU_MIN_MAJOR; set MECOVE_QEMU_SUITE"
-  # The package's own binfmt line (magic, mask, flags OPF), pointed at our copy of the binary.
-  awk -F: -v OFS=: -v interp="$QEMU_BIN" '{ $7 = interp; print }' \
+  # The package's own binfmt line (magic, mask, flags OPF), pointed at our copy of the binary,
+  # with C added (see the top of this file).
+  grep -q ':OPF$' "$tmp/root/usr/share/qemu/binfmt.d/qemu-aarch64.conf" \
+    || die "unexpected binfmt line: $(cat "$tmp/root/usr/share/qemu/binfmt.d/qemu-aarch64.conf")"
+  awk -F: -v OFS=: -v interp="$QEMU_BIN" '{ $7 = interp; $8 = "OCPF"; print }' \
     "$tmp/root/usr/share/qemu/binfmt.d/qemu-aarch64.conf" >"$tmp/qemu-aarch64.binfmt"
-  grep -q ':OPF$' "$tmp/qemu-aarch64.binfmt" || die "unexpected binfmt line: $(cat "$tmp/qemu-aarch64.binfmt")"
   # Rename into place, so processes running the previous binary keep their copy.
   as_root install -d -m 0755 "$QEMU_DIR"
   as_root install -m 0755 "$tmp/root/usr/bin/qemu-aarch64" "$QEMU_BIN.new"
@@ -92,7 +99,7 @@ exec 9>"${TMPDIR:-/tmp}/mecove-arm64-emulation.lock"
 flock 9
 registration_ok && exit 0
 
-if ! recent_qemu "$QEMU_BIN" || [ ! -s "$QEMU_BINFMT_LINE" ]; then
+if ! recent_qemu "$QEMU_BIN" || ! grep -q ':OCPF$' "$QEMU_BINFMT_LINE" 2>/dev/null; then
   apt_ensure ca-certificates debian-archive-keyring
   fetch_qemu
 fi

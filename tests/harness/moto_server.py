@@ -26,6 +26,12 @@ patched HERE (never the product's tasks). Each patch names the gap:
 5. Resource Groups Tagging API: AWS lists RDS DB subnet groups (rds:subgrp) among tagged
    resources; moto omits them, so a teardown that deletes only what the Tagging API shows to be
    the stack's would leave the subnet group behind.
+6. SSM managed instances: on AWS, a running instance with an instance profile that allows it
+   registers its SSM agent a little later and DescribeInstanceInformation reports it Online;
+   moto has no DescribeInstanceInformation. Here a running instance with an instance profile
+   is reported Online once it has run --ssm-agent-delay seconds (default 5), and ConnectionLost
+   once it stops. A test can make agents register later, or never ("never"), with
+   POST /_emulator/ssm-agent?registers_after=<seconds|never>.
 """
 
 from __future__ import annotations
@@ -50,16 +56,21 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     create_backend_app,
 )
 from moto.core.resource_tagging import TaggedResource  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ssm.responses import SimpleSystemManagerResponse  # noqa: E402
 from moto.rds import models as rds_models  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 # AWS's gp3 baseline for RDS volumes below 400 GiB: throughput (MiB/s) and IOPS.
 GP3_BASELINE_THROUGHPUT = 125
 GP3_BASELINE_IOPS = 3000
+# Gap 6: seconds after launch when an instance's SSM agent registers (None: never).
+SSM_AGENT = {"registers_after": 5.0}
 
 
 def patch_emulator() -> None:
-    """Close the emulator gaps listed in the module docstring (2 to 5)."""
+    """Close the emulator gaps listed in the module docstring (2 to 6)."""
 
     # Gap 2: report the gp3 baseline throughput like AWS does when none was set explicitly.
     original = rds_models.DBInstance.storage_throughput
@@ -109,6 +120,48 @@ def patch_emulator() -> None:
 
     rds_models.RDSBackend.iter_tagged_resources = iter_tagged_resources
 
+    # Gap 6: the SSM agents of the emulator's instances.
+    def describe_instance_information(self):  # type: ignore[no-untyped-def]
+        wanted = set()
+        for entry in (self._get_param("Filters") or []) + (self._get_param("InstanceInformationFilterList") or []):
+            if entry.get("Key") in ("InstanceIds", "instanceIds"):
+                wanted.update(entry.get("Values") or entry.get("valueSet") or [])
+        ec2 = ec2_backends[self.current_account][self.region]
+        after = SSM_AGENT["registers_after"]
+        found = []
+        for instance in ec2.all_instances():
+            if wanted and instance.id not in wanted:
+                continue
+            if instance.id not in ec2.iam_instance_profile_associations or after is None:
+                continue
+            if (utcnow() - instance.launch_time).total_seconds() < after:
+                continue
+            found.append({
+                "InstanceId": instance.id,
+                "PingStatus": "Online" if instance.state == "running" else "ConnectionLost",
+                "LastPingDateTime": utcnow(),
+                "AgentVersion": "3.3.0.0",
+                "PlatformType": "Linux",
+                "PlatformName": "Amazon Linux",
+                "ResourceType": "EC2Instance",
+                "IPAddress": instance.private_ip,
+            })
+        return ActionResult({"InstanceInformationList": found})
+
+    SimpleSystemManagerResponse.describe_instance_information = describe_instance_information
+
+
+def emulator_control(environ, start_response):  # type: ignore[no-untyped-def]
+    """Gap 6's switch: POST /_emulator/ssm-agent?registers_after=<seconds|never>."""
+    value = parse_qs(environ.get("QUERY_STRING", "")).get("registers_after", [""])[0]
+    try:
+        SSM_AGENT["registers_after"] = None if value == "never" else float(value)
+    except ValueError:
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [b"registers_after=<seconds|never>\n"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"ssm agents register after {value} s\n".encode()]
+
 
 class RequestLog:
     """WSGI middleware: one line per AWS API request ("<time> <service> <action>")."""
@@ -143,6 +196,8 @@ class RequestLog:
         return service, action
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO") == "/_emulator/ssm-agent":
+            return emulator_control(environ, start_response)
         if self.path and not environ.get("PATH_INFO", "").startswith("/moto-api"):
             service, action = self.describe(environ)
             with self.lock, open(self.path, "a", encoding="utf-8") as log:
@@ -156,7 +211,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the listening port here once ready")
     parser.add_argument("--request-log", help="append one line per AWS request here")
+    parser.add_argument("--ssm-agent-delay", type=float, default=SSM_AGENT["registers_after"],
+                        help="seconds after launch when an instance's SSM agent is Online (gap 6)")
     args = parser.parse_args()
+    SSM_AGENT["registers_after"] = args.ssm_agent_delay
 
     patch_emulator()
     app = RequestLog(DomainDispatcherApplication(create_backend_app), args.request_log)

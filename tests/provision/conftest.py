@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,19 @@ class Emulator:
     def requests(self) -> int:
         with open(self.request_log, encoding="utf-8") as log:
             return sum(1 for _line in log)
+
+    def requests_of(self, action: str) -> int:
+        """How many requests of one API action the log holds."""
+        with open(self.request_log, encoding="utf-8") as log:
+            return sum(1 for line in log if line.rstrip().endswith(f" {action}"))
+
+    def ssm_agents_register_after(self, seconds: float | None) -> None:
+        """The emulator's SSM agents register this long after launch (None: never); gap 6 of
+        tests/harness/moto_server.py."""
+        value = "never" if seconds is None else f"{seconds:.1f}"
+        request = urllib.request.Request(f"{self.url}/_emulator/ssm-agent?registers_after={value}", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (the emulator on loopback)
+            answer.read()
 
     def client(self, service: str):
         return boto3.client(service, region_name=REGION, endpoint_url=self.url,

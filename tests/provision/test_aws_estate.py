@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
+import time
 
 import pytest
 import yaml
@@ -84,6 +86,12 @@ BAD_INPUTS = [
     ("SSH connection while SSH is closed", "aws_provision.yml", {"mecove_app_connection": "ssh"},
      "or ssh together with mecove_ssh_allowed_cidrs"),
     ("unknown connection", "aws_provision.yml", {"mecove_app_connection": "telnet"}, "mecove_app_connection='telnet'"),
+    ("SSM command timeout below the plugin's own", "aws_provision.yml", {"mecove_ssm_command_timeout": 30},
+     "mecove_ssm_command_timeout must be a whole number of seconds from 60 to 3600"),
+    ("SSM command timeout that is not a number", "aws_provision.yml", {"mecove_ssm_command_timeout": "20m"},
+     "mecove_ssm_command_timeout must be a whole number of seconds from 60 to 3600"),
+    ("SSM agent wait that is not a number", "aws_provision.yml", {"mecove_ssm_online_timeout": "soon"},
+     "mecove_ssm_online_timeout a whole number of seconds"),
     ("teardown without confirmation", "aws_teardown.yml", {}, "-e confirm=mecove-mvp"),
     ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
 ]
@@ -137,6 +145,39 @@ def test_rerun_changes_nothing(provisioned):
     second = provisioned["second"]
     assert second.returncode == 0, second.explain()
     assert second.recap["changed"] == 0, second.explain()
+
+
+def test_provision_ends_only_when_the_ssm_agent_is_online(provisioned, playbook, emulator, instance):
+    """A host whose agent never registers fails the run within the bound, naming what to check;
+    one whose agent registers a few seconds into the run is waited for, and nothing changes."""
+    try:
+        emulator.ssm_agents_register_after(None)
+        never = playbook("aws_provision.yml", "-e", "mecove_ssm_online_timeout=6")
+        assert never.returncode != 0, never.explain()
+        message = " ".join(never.output.split())
+        assert f"The SSM agent of {instance['InstanceId']} is not Online in Systems Manager after 6 s" in message
+        assert "raise mecove_ssm_online_timeout (6 s)" in message, never.explain()
+        assert "AmazonSSMManagedInstanceCore" in message
+
+        # The agent registers 3 s after the run first asked: the run must ask again, then go on.
+        before = emulator.requests_of("DescribeInstanceInformation")
+
+        def register_once_asked():
+            deadline = time.monotonic() + 300
+            while emulator.requests_of("DescribeInstanceInformation") == before and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(3)
+            emulator.ssm_agents_register_after(0)
+
+        switch = threading.Thread(target=register_once_asked, daemon=True)
+        switch.start()
+        later = playbook("aws_provision.yml")
+        switch.join()
+        assert later.returncode == 0, later.explain()
+        assert later.changed == 0, later.explain()
+        assert emulator.requests_of("DescribeInstanceInformation") - before >= 2, "the run did not wait for the agent"
+    finally:
+        emulator.ssm_agents_register_after(0)
 
 
 def test_operator_edited_app_secret_is_kept(provisioned, emulator):

@@ -7,6 +7,7 @@ as ansible-test units does.
 
 import json
 import os
+from unittest.mock import MagicMock
 
 import pytest
 from ansible.module_utils import basic
@@ -49,3 +50,29 @@ def run_module(monkeypatch):
         return json.loads(json.dumps(caught.value.result, default=str))
 
     return run
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Waits in plugins/module_utils/waiting.py take no time; clock(step) makes each look at
+    the clock `step` seconds later than the one before (to reach a deadline)."""
+    from ansible_collections.mecove.platform.plugins.module_utils import waiting
+
+    monkeypatch.setattr(waiting.time, "sleep", lambda seconds: None)
+
+    def advance(step):
+        ticks = iter(range(0, 1_000_000, step))
+        monkeypatch.setattr(waiting.time, "time", lambda: next(ticks))
+
+    return advance
+
+
+@pytest.fixture
+def aws_client(monkeypatch, clock):  # pylint: disable=unused-argument
+    """The boto3 client every AnsibleAWSModule gets, as one MagicMock (no network); waits take
+    no time (see clock)."""
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+    client = MagicMock(name="aws-client")
+    monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, *args, **kwargs: client)
+    return client

@@ -1,20 +1,15 @@
 """Unit tests of mecove.platform.aws_tagged_resources_info with a mocked boto3 client (no network)."""
 
-from unittest.mock import MagicMock
-
 import botocore.exceptions
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.mecove.platform.plugins.modules import aws_tagged_resources_info as module_under_test
 
 TAGS = {"Project": "mecove-mvp", "ManagedBy": "ansible-mecove-platform"}
 
 
 @pytest.fixture
-def tagging(monkeypatch):
-    client = MagicMock(name="tagging-client")
-    monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, *args, **kwargs: client)
-    return client
+def tagging(aws_client):
+    return aws_client
 
 
 def test_lists_matching_resources_sorted_with_their_tags(tagging, run_module):

@@ -1,10 +1,7 @@
 """Unit tests of mecove.platform.rds_master_user_secret with a mocked boto3 RDS client (no network)."""
 
-from unittest.mock import MagicMock
-
 import botocore.exceptions
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.mecove.platform.plugins.modules import rds_master_user_secret as module_under_test
 
 SECRET_ARN = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:rds!db-1234-AbCdEf"
@@ -28,11 +25,8 @@ def client_error(code, operation):
 
 
 @pytest.fixture
-def rds(monkeypatch):
-    client = MagicMock(name="rds-client")
-    monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, *args, **kwargs: client)
-    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
-    return client
+def rds(aws_client):
+    return aws_client
 
 
 def test_already_managed_is_unchanged_and_returns_the_arn(rds, run_module):
@@ -116,9 +110,8 @@ def test_describe_errors_other_than_not_found_fail(rds, run_module):
     assert result["error"]["code"] == "AccessDenied"
 
 
-def test_wait_gives_up_after_the_timeout(rds, run_module, monkeypatch):
-    clock = iter(range(0, 10_000, 100))
-    monkeypatch.setattr(module_under_test.time, "time", lambda: next(clock))
+def test_wait_gives_up_after_the_timeout(rds, run_module, clock):
+    clock(100)
     rds.describe_db_instances.return_value = instance(status="modifying", secret_status="creating")
     result = run_module(module_under_test.main, {**BASE_ARGS, "wait_timeout": 250})
     assert result["failed"] is True
