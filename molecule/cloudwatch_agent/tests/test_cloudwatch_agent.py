@@ -51,26 +51,49 @@ def test_config_file_is_root_owned_and_outside_the_agent_folder(host):
     assert not host.file("/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json").exists
 
 
-def test_agent_account_is_a_locked_system_account_in_the_reader_groups(host):
+def test_agent_account_is_a_locked_system_account_in_no_other_group(host):
     cwagent = host.user("cwagent")
     assert cwagent.exists
     assert cwagent.uid < 1000
     assert cwagent.group == "cwagent"
-    assert {"mecove", "caddy"} <= set(cwagent.groups)
+    assert set(cwagent.groups) == {"cwagent"}  # read access must not depend on groups
     assert cwagent.shell in ("/sbin/nologin", "/usr/sbin/nologin")
 
 
-def test_agent_account_reads_every_shipped_file_and_others_do_not(host):
-    # PM2 creates its log files as the app user with umask 022 (0644); create them the same way.
+def read_as_agent(host, path):
+    """Read a file as the agent's account with no supplementary groups at all: the agent applies
+    them to one thread only (aws/amazon-cloudwatch-agent issues 943 and 1140)."""
+    return host.run(f"setpriv --reuid=cwagent --regid=cwagent --clear-groups head -c 1 {path}")
+
+
+def owner_of(path):
+    return "caddy" if path.startswith("/var/log/caddy/") else "mecove"
+
+
+def test_agent_account_reads_every_shipped_file_without_groups_and_others_do_not(host):
+    # PM2 creates its log files as the app user with umask 022; create them the same way.
     for path in EXPECTED_FILES:
-        if path.startswith("/home/mecove/"):
+        if owner_of(path) == "mecove":
             assert host.run(f"sudo -u mecove sh -c 'umask 022; echo probe >> {path}'").rc == 0
     for path in EXPECTED_FILES:
-        # sudo sets the supplementary groups from /etc/group, as the agent does when it switches user.
-        read = host.run(f"sudo -u cwagent head -c 1 {path}")
-        assert read.rc == 0, f"cwagent cannot read {path}: {read.stderr}"
-        # Without the group grant, the 0750 folders keep an unprivileged account out.
+        read = read_as_agent(host, path)
+        assert read.rc == 0, f"cwagent without groups cannot read {path}: {read.stderr}"
+        # The 0750 folders keep an unprivileged account out.
         assert host.run(f"sudo -u nobody head -c 1 {path}").rc != 0, f"{path} is readable by anyone"
+
+
+def test_agent_account_reads_a_log_created_after_a_rotation(host):
+    # A rotation that moves the file away and lets the writer create a new one: PM2 with umask
+    # 022, Caddy's roll with its 0640 mode. The new files get the agent's access from the folder.
+    umask = {"mecove": "022", "caddy": "027"}
+    for path in EXPECTED_FILES:
+        owner = owner_of(path)
+        rotated = host.run(f"sudo -u {owner} sh -c 'umask {umask[owner]}; mv {path} {path}.1 && echo new >> {path}'")
+        assert rotated.rc == 0, rotated.stderr
+        read = read_as_agent(host, path)
+        assert read.rc == 0, f"cwagent cannot read {path} after a rotation: {read.stderr}"
+        assert read_as_agent(host, f"{path}.1").rc == 0
+        assert host.run(f"sudo -u nobody head -c 1 {path}").rc != 0
 
 
 def test_service_is_enabled_at_boot(host):
