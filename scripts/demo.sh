@@ -266,7 +266,7 @@ down() {
   if [ -f "$state/moto.pid" ]; then
     kill "$(cat "$state/moto.pid")" 2>/dev/null || true
   fi
-  rm -rf "$state" "$outputs" "$standins_vars" inventories/local/secrets
+  rm -rf "$state" "$outputs" "$standins_vars" inventories/.secrets/local
   echo "Local stack removed." >&2
 }
 

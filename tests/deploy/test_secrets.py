@@ -32,7 +32,7 @@ SECRET_STORES = {f"{APP}/shared/.env", "/home/mecove/.ssh/id_ed25519_deploy"}
 
 
 def key_lines(name):
-    text = (REPO / "inventories/local/secrets" / name).read_text()
+    text = (REPO / "inventories/.secrets/local" / name).read_text()
     return [line for line in text.splitlines() if "PRIVATE KEY" not in line and len(line) >= 20]
 
 

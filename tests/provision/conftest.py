@@ -114,8 +114,14 @@ def inventory(tmp_path_factory) -> Path:
     What a running `make demo` wrote into inventories/local (its outputs, keys, stand-ins) is left out."""
     target = tmp_path_factory.mktemp("inventory") / "local"
     shutil.copytree(REPO / "inventories/local", target, symlinks=False,
-                    ignore=shutil.ignore_patterns("provision_outputs.yml", "local_standins.yml", "secrets"))
+                    ignore=shutil.ignore_patterns("provision_outputs.yml", "local_standins.yml"))
     return target
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(inventory) -> Path:
+    """Where aws_provision writes the keys: beside the inventory folder, not in it."""
+    return inventory.parent / ".secrets" / inventory.name
 
 
 @pytest.fixture(scope="session")

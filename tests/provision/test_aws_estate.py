@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
+REPO = Path(__file__).resolve().parents[2]
 STACK = "mecove-mvp"
 TAGS = {"Project": STACK, "Environment": "mvp", "ManagedBy": "ansible-mecove-platform"}
 TAG_FILTERS = [{"Name": f"tag:{k}", "Values": [v]} for k, v in TAGS.items()]
@@ -106,13 +111,13 @@ def test_bad_input_fails_before_any_aws_call(playbook, emulator, case, playbook_
     assert tagged_leftovers(emulator) == []
 
 
-def test_check_mode_on_the_empty_account_creates_nothing(playbook, emulator, inventory):
+def test_check_mode_on_the_empty_account_creates_nothing(playbook, emulator, inventory, secrets_dir):
     run = playbook("aws_provision.yml", "--check")
     assert run.returncode == 0, run.explain()
     assert run.changed > 0
     assert tagged_leftovers(emulator) == []
     assert emulator.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"] == []
-    assert not (inventory / "secrets").exists()
+    assert not secrets_dir.exists()
     assert not (inventory / "group_vars/all/provision_outputs.yml").exists()
 
 
@@ -263,15 +268,26 @@ def test_security_groups_have_exactly_their_rules(security_groups):
         assert_ours(group["Tags"])
 
 
-def test_key_pair_is_ed25519_and_its_private_key_is_0600(provisioned, emulator, inventory, outputs):
+def test_key_pair_is_ed25519_and_its_private_key_is_0600(provisioned, emulator, secrets_dir, outputs):
     pairs = emulator.client("ec2").describe_key_pairs(KeyNames=[STACK])["KeyPairs"]
     assert pairs[0]["KeyType"] == "ed25519"
     assert_ours(pairs[0]["Tags"])
-    key_file = inventory / "secrets" / f"{STACK}-ec2-ssh-key"
+    key_file = secrets_dir / f"{STACK}-ec2-ssh-key"
     assert outputs["ssh_private_key_path"] == str(key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert stat.S_IMODE((inventory / "secrets").stat().st_mode) == 0o700
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
     assert "PRIVATE KEY" in key_file.read_text()
+
+
+def test_the_inventory_folder_reads_cleanly_with_the_keys_written(provisioned, inventory, secrets_dir):
+    """`-i inventories/<env>` reads every file under the folder as an inventory source: keys in
+    it would make every run warn, quoting their lines. They are beside it."""
+    assert (secrets_dir / f"{STACK}-ec2-ssh-key").exists()
+    assert inventory not in secrets_dir.parents
+    listed = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory), "--graph"],
+                            capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(REPO / "ansible.cfg")))
+    assert listed.returncode == 0, listed.stderr
+    assert "WARNING" not in listed.stderr and "Unable to parse" not in listed.stderr, listed.stderr
 
 
 def test_iam_role_profile_and_least_privilege_policy(provisioned, emulator, outputs):
@@ -399,7 +415,7 @@ def test_ssm_transfer_bucket_is_private_encrypted_unversioned_and_self_cleaning(
     assert_ours({t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]})
 
 
-def test_secrets(provisioned, emulator, inventory, outputs):
+def test_secrets(provisioned, emulator, secrets_dir, outputs):
     sm = emulator.client("secretsmanager")
     app = sm.describe_secret(SecretId=f"{STACK}/app")
     assert app["ARN"] == outputs["app_secret_arn"]
@@ -408,8 +424,8 @@ def test_secrets(provisioned, emulator, inventory, outputs):
     assert deploy["ARN"] == outputs["deploy_key_secret_arn"]
     assert_ours(deploy["Tags"])
     value = json.loads(sm.get_secret_value(SecretId=f"{STACK}/deploy-key")["SecretString"])
-    private = inventory / "secrets" / f"{STACK}-deploy-key"
-    public = inventory / "secrets" / f"{STACK}-deploy-key.pub"
+    private = secrets_dir / f"{STACK}-deploy-key"
+    public = secrets_dir / f"{STACK}-deploy-key.pub"
     assert value["private_key"].strip() == private.read_text().strip()
     assert value["public_key"].strip() == public.read_text().strip()
     assert public.read_text().startswith("ssh-ed25519 ")
@@ -426,11 +442,11 @@ def test_outputs_file_has_the_architecture_outputs(outputs, instance):
     assert outputs["log_groups"] == {g: f"/ec2/{STACK}/{g}" for g in ("api", "worker", "caddy")}
 
 
-def secret_values(emulator, inventory, outputs) -> list[str]:
+def secret_values(emulator, secrets_dir, outputs) -> list[str]:
     """Distinctive fragments of every secret: key bodies and the RDS master password."""
     fragments = []
     for name in (f"{STACK}-ec2-ssh-key", f"{STACK}-deploy-key"):
-        lines = [line for line in (inventory / "secrets" / name).read_text().splitlines() if "PRIVATE KEY" not in line]
+        lines = [line for line in (secrets_dir / name).read_text().splitlines() if "PRIVATE KEY" not in line]
         fragments += [line for line in lines if len(line) >= 20]
     rds_secret = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["rds_master_secret_arn"])
     fragments.append(json.loads(rds_secret["SecretString"])["password"])
@@ -438,9 +454,9 @@ def secret_values(emulator, inventory, outputs) -> list[str]:
     return fragments
 
 
-def test_no_secret_in_the_verbose_output_or_the_outputs_file(provisioned, emulator, inventory, outputs):
+def test_no_secret_in_the_verbose_output_or_the_outputs_file(provisioned, emulator, inventory, secrets_dir, outputs):
     outputs_text = (inventory / "group_vars/all/provision_outputs.yml").read_text()
-    for fragment in secret_values(emulator, inventory, outputs):
+    for fragment in secret_values(emulator, secrets_dir, outputs):
         assert fragment not in provisioned["first"].output
         assert fragment not in provisioned["second"].output
         assert fragment not in outputs_text
@@ -461,8 +477,8 @@ def test_check_mode_after_convergence_changes_nothing(provisioned, playbook):
     assert run.changed == 0, run.explain()
 
 
-def test_private_key_is_never_overwritten(provisioned, playbook, inventory):
-    key_file = inventory / "secrets" / f"{STACK}-ec2-ssh-key"
+def test_private_key_is_never_overwritten(provisioned, playbook, secrets_dir):
+    key_file = secrets_dir / f"{STACK}-ec2-ssh-key"
     before = key_file.read_bytes()
     run = playbook("aws_provision.yml")
     assert run.returncode == 0 and run.changed == 0, run.explain()
@@ -545,7 +561,7 @@ def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, em
     assert sorted(tagged_leftovers(emulator)) == before
 
 
-def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emulator, inventory, metrics):
+def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emulator, inventory, secrets_dir, metrics):
     untagged_vpc = emulator.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}", "-e", "mecove_teardown_final_snapshot=true")
     assert first.returncode == 0, first.explain()
@@ -556,7 +572,7 @@ def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emula
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-final-") for s in snapshots] == [True]
     assert [arn for arn in tagged_leftovers(emulator) if f":snapshot:{STACK}-final-" not in arn] == []
     assert not (inventory / "group_vars/all/provision_outputs.yml").exists()
-    assert not (inventory / "secrets" / f"{STACK}-ec2-ssh-key").exists()
+    assert not (secrets_dir / f"{STACK}-ec2-ssh-key").exists()
     # Nothing without our tags was touched.
     assert emulator.client("ec2").describe_vpcs(VpcIds=[untagged_vpc])["Vpcs"]
 
