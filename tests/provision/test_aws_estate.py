@@ -438,7 +438,8 @@ def test_outputs_file_has_the_architecture_outputs(outputs, instance):
                 "rds_port", "rds_master_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region",
                 "ssm_command", "ssm_bucket"):
         assert outputs.get(key) not in (None, ""), key
-    assert outputs["ssh_command"] == f"ssh -i {outputs['ssh_private_key_path']} ec2-user@{outputs['elastic_ip']}"
+    # SSH is closed by default: no command is offered that cannot connect.
+    assert outputs["ssh_command"] == "none: SSH is closed (mecove_ssh_allowed_cidrs is empty); use ssm_command"
     assert outputs["log_groups"] == {g: f"/ec2/{STACK}/{g}" for g in ("api", "worker", "caddy")}
 
 
