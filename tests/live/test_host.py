@@ -16,7 +16,6 @@ import pytest
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|\[?::1\]?|\[::ffff:127\.\d+\.\d+\.\d+\])$")
 PUBLIC_PORTS = {22, 80, 443}
 # Per distribution (ID of /etc/os-release), what the roles' vars/<os family>.yml install.
-REDIS_SERVICE = {"debian": "redis-server", "amzn": "redis6"}
 CHROMIUM = {"debian": "/usr/bin/chromium", "amzn": "/usr/bin/chromium-browser"}
 CLOUDWATCH_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 
@@ -43,7 +42,8 @@ def listeners(host):
 def test_the_service_is_enabled_and_running(host, target, unit):
     name = {
         "caddy": "caddy",
-        "redis": REDIS_SERVICE[host.system_info.distribution],
+        # Amazon Linux 2023: the unit of the engine configure chose (valkey or redis6).
+        "redis": "redis-server" if host.system_info.distribution == "debian" else target.setting("redis_amazon_engine", "redis"),
         "pm2": f"pm2-{target.setting('pm2_app_user', 'pm2_app')}",
     }[unit]
     service = host.service(name)
