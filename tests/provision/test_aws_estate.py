@@ -525,7 +525,8 @@ DEPLOY_BAD_INPUTS = [
      "which the deploy writes itself from the stack"),
     ("missing app secret", "missing", None, "no such secret, or an empty one"),
     # The local inventory lets the sample app run with the initial keys empty: not here.
-    ("app secret with empty values", {"mecove_app_secret_optional_keys": []}, json.dumps({"OPENAI_API_KEY": "", "GROQ_API_KEY": " ", "SARVAM_API_KEY": "sarvam-canary-7f3a"}),
+    ("app secret with empty values", {"mecove_app_secret_optional_keys": []},
+     json.dumps({"OPENAI_API_KEY": "", "GROQ_API_KEY": " ", "SARVAM_API_KEY": "sarvam-canary-7f3a"}),
      "has empty values for ['GROQ_API_KEY', 'OPENAI_API_KEY']: fill them in in Secrets Manager, or list the keys the app"
      " runs without in mecove_app_secret_optional_keys"),
     ("optional app secret keys that are not a list", {"mecove_app_secret_optional_keys": "OPENAI_API_KEY"}, None,
