@@ -6,7 +6,9 @@ emulation on 2 shared cores, where one node process takes ~10 s to start.
   - kill -9 of the worker during a render: PM2 starts it again within 60 s; the job, taken back
     by BullMQ's stalled-job check, still completes (within 240 s).
   - kill -9 of every API instance: PM2 starts them again and /health answers through Caddy
-    within 60 s; a job enqueued before the kill completes.
+    within 60 s; each new instance had run a database query and reached Redis before it
+    listened (a fresh instance's first query, taken by a client, once failed a CI deploy's
+    request); a job enqueued before the kill completes.
   - a request on its way to the API while every instance gets SIGINT (PostgreSQL frozen, so it
     is held in the instance): answered as usual, 200 ok, and logged as answered while draining.
   - Redis restarted under a request loop: /health fails while Redis is down, and answers again
@@ -35,6 +37,13 @@ def online(names=("api", "api", "worker")):
     """every PM2 process is online"""
     listed = processes()
     return sorted(n for n, _pid, status, _r in listed if status == "online") == sorted(names)
+
+
+def listening(pids):
+    """{pid: the API's `listening` log line} for the given instances."""
+    lines = on_host("grep", "-h", '"msg":"listening"', "/home/mecove/logs/api-out.log", check=False).splitlines()
+    records = [json.loads(line[line.index("{"):]) for line in lines if "{" in line]
+    return {r["pid"]: r for r in records if r.get("pid") in pids}
 
 
 def enqueue(title):
@@ -67,6 +76,10 @@ def test_kill_9_of_every_api_instance():
     api = [pid for name, pid, _s, _r in processes() if name == "api"]
     on_host("kill", "-9", *map(str, api))
     back = wait_for(lambda: healthy() and online() and not set(api) & {p for _n, p, _s, _r in processes()}, 60)
+    new = [pid for name, pid, _s, _r in processes() if name == "api"]
+    started = listening(new)
+    assert sorted(started) == sorted(new), started
+    assert all(r.get("warmUp", {}).get("db") == r["warmUp"]["redis"] == "ok" for r in started.values()), started
     wait_for(lambda: report_status(report_id) == "done", 240, step=2)
     record("kill -9 api", back_online_s=round(back, 1))
 

@@ -4,8 +4,9 @@
 //   POST /reports       {title, lines[]} -> 202 {id}; row queued + BullMQ job
 //   GET  /reports/:id   the report row (status queued|done|failed)
 //
-// Runs under PM2 (cluster or fork mode): sends process.send("ready") once it
-// listens (wait_ready) and shuts down gracefully on SIGINT/SIGTERM.
+// Runs under PM2 (cluster or fork mode): opens its database and Redis connections,
+// then listens and sends process.send("ready") (wait_ready); shuts down gracefully on
+// SIGINT/SIGTERM.
 import cluster from "node:cluster";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -79,6 +80,27 @@ async function check(what: string, ms: number, fn: () => Promise<unknown>): Prom
   } catch (err) {
     return { ok: false, error: shortError(err instanceof Error ? err.message : String(err)) };
   }
+}
+
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => client.once("ready", () => resolve()));
+}
+
+/**
+ * The first database query of a process opens the pool and loads Prisma's query compiler;
+ * on a busy host that outlasts HEALTH_TIMEOUT_MS. PM2's cluster master hands connections to a
+ * worker from its first listen, so that query must not be a client's: run it, and wait for the
+ * health client's Redis connection, before listening (at most STARTUP_TIMEOUT_MS; a dependency
+ * still down then is /health's to report).
+ */
+async function warmUp(deps: Pick<Deps, "db" | "healthRedis">, ms: number) {
+  const started = Date.now();
+  const [db, redis] = await Promise.all([
+    check("database", ms, () => pingDb(deps.db)),
+    check("redis", ms, () => whenReady(deps.healthRedis)),
+  ]);
+  return { db: db.ok ? "ok" : db.error, redis: redis.ok ? "ok" : redis.error, ms: Date.now() - started };
 }
 
 async function health(deps: Deps, res: ServerResponse) {
@@ -254,9 +276,17 @@ async function main() {
     log.error("server error", errorFields(err));
     process.exit(1);
   });
+  const warm = config.startupTimeoutMs > 0 ? await warmUp({ db, healthRedis }, config.startupTimeoutMs) : undefined;
+  if (warm && (warm.db !== "ok" || warm.redis !== "ok")) log.warn("dependencies not ready, listening anyway", { warmUp: warm });
+  if (state.shuttingDown) return;
   server.listen(config.port, config.host, () => {
     const addr = server.address();
-    log.info("listening", { host: config.host, port: typeof addr === "object" && addr ? addr.port : config.port, node: process.version });
+    log.info("listening", {
+      host: config.host,
+      port: typeof addr === "object" && addr ? addr.port : config.port,
+      node: process.version,
+      warmUp: warm,
+    });
     // PM2 wait_ready: tell PM2 this instance can take traffic.
     if (typeof process.send === "function") process.send("ready");
   });

@@ -103,6 +103,7 @@ export interface ApiConfig extends CommonConfig {
   host: string;
   port: number;
   healthTimeoutMs: number;
+  startupTimeoutMs: number;
   shutdownTimeoutMs: number;
   maxBodyBytes: number;
   jobAttempts: number;
@@ -134,6 +135,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     host: str(env, "HOST", "127.0.0.1"),
     port: int(env, "PORT", 3000, 0, 65535),
     healthTimeoutMs: int(env, "HEALTH_TIMEOUT_MS", 2000, 50, 60_000),
+    startupTimeoutMs: int(env, "STARTUP_TIMEOUT_MS", 15_000, 0, 600_000),
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 50 * 1024 * 1024),
     jobAttempts: int(env, "REPORT_JOB_ATTEMPTS", 3, 1, 20),
