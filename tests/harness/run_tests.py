@@ -23,6 +23,8 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from inventory import rendered
+
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "tests" / "output"
 # Scenarios that take longest start first, so that the parallel jobs end close together.
@@ -129,14 +131,9 @@ def playbook_changes(log):
 
 def aws_ssm_timeout():
     """The SSM command timeout inventories/aws gives the app host, as Ansible renders it."""
-    out = subprocess.run(
-        ["ansible", "mecove-app", "-i", "inventories/aws", "-o", "-m", "ansible.builtin.debug",
-         "-a", "var=ansible_aws_ssm_timeout"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    ).stdout
     try:
-        return int(json.loads(out.split("=>", 1)[1])["ansible_aws_ssm_timeout"])
-    except (IndexError, KeyError, TypeError, ValueError):
+        return int(rendered("inventories/aws", "mecove-app", "ansible_aws_ssm_timeout"))
+    except (ValueError, TypeError):
         return None
 
 

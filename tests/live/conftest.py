@@ -17,12 +17,16 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import testinfra
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+from inventory import rendered  # noqa: E402  pylint: disable=wrong-import-position
 
 REPO = Path(__file__).resolve().parents[2]
 APP_HOST = "mecove-app"  # the app group's host in both inventories
@@ -79,17 +83,6 @@ def inventory_hostvars(inventory: Path) -> dict:
     return hostvars
 
 
-def rendered(inventory: Path, name: str):
-    """One of the app host's variables, templates rendered (ansible's debug runs on the controller)."""
-    result = subprocess.run(
-        ["ansible", APP_HOST, "-i", str(inventory), "-o", "-m", "ansible.builtin.debug", "-a", f"var={name}"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0 or "=>" not in result.stdout:
-        raise pytest.UsageError(f"cannot read {name} from {inventory}:\n{result.stdout}{result.stderr}")
-    return json.loads(result.stdout.split("=>", 1)[1])[name]
-
-
 @pytest.fixture(scope="session")
 def target(pytestconfig) -> Target:
     inventory = (REPO / pytestconfig.getoption("inventory")).resolve()
@@ -99,7 +92,11 @@ def target(pytestconfig) -> Target:
     outputs = hostvars.get("mecove_aws_outputs")
     if not outputs:
         raise pytest.UsageError(f"no provisioning outputs in {inventory}/group_vars/all: run aws_provision first")
-    if rendered(inventory, "mecove_app_connection") == "ssh":
+    try:
+        connection = rendered(inventory, APP_HOST, "mecove_app_connection")
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from error
+    if connection == "ssh":
         spec = f"ssh://{outputs['ssh_user']}@{outputs['elastic_ip']}?ssh_identity_file={outputs['ssh_private_key_path']}"
     else:
         spec = f"ansible://{APP_HOST}?ansible_inventory={inventory}&force_ansible=true"

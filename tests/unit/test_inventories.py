@@ -1,27 +1,14 @@
 """Static checks over inventories/aws, for what cannot run here (no AWS): how the app host is
 reached over SSM and SSH. Values are read as Ansible renders them for the host."""
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ANSIBLE = Path(sys.executable).parent / "ansible"
-
-
-def rendered(inventory, host, name):
-    """One variable of a host, templates rendered (the debug action runs on the controller)."""
-    result = subprocess.run(
-        [str(ANSIBLE), host, "-i", inventory, "-o", "-m", "ansible.builtin.debug", "-a", f"var={name}"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-        env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
-    )
-    assert result.returncode == 0 and "=>" in result.stdout, result.stdout + result.stderr
-    return json.loads(result.stdout.split("=>", 1)[1])[name]
+sys.path.insert(0, str(REPO / "tests" / "harness"))
+from inventory import rendered  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def test_ssm_commands_may_run_for_as_long_as_the_stack_says():
