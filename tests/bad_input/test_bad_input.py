@@ -100,3 +100,28 @@ def test_an_unsupported_os_is_refused_before_any_change(tmp_path):
             "Linux 2023 only") in output, output
     assert "os_base_allow_untested=true" in output
     assert "changed=0" in output
+
+
+# What aws_provision writes to the outputs, as far as configure's checks read it.
+AWS_OUTPUTS = {"instance_id": "i-0123456789abcdef0", "region": "ap-south-1", "elastic_ip": "198.51.100.7"}
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({}, "No provisioning outputs in"),
+    ({"mecove_aws_outputs": AWS_OUTPUTS}, "mecove_domain is not set: set it in"),
+    ({"mecove_aws_outputs": AWS_OUTPUTS, "mecove_domain": "api.example.com"},
+     "mecove_domain (api.example.com) is a placeholder"),
+], ids=["no-outputs", "no-domain", "example-domain"])
+def test_configure_on_aws_refuses_a_missing_domain_before_it_connects(variables, message):
+    """inventories/aws as committed, no credentials: the checks run on the controller, so the
+    run fails with the message and never reaches the host (no facts gathered)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        ["ansible-playbook", "--check", "-i", "inventories/aws", "-e", json.dumps(variables), "playbooks/configure.yml"],
+        cwd=REPO, env=dict(env, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert message in output, output
+    assert "Gather the host's facts" not in output and "unreachable=0" in output, output

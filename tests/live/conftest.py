@@ -64,8 +64,8 @@ class Target:
 
     @property
     def domain(self) -> str:
-        # configure.yml: caddy_domain is mecove_domain, default api.mecove.com.
-        return self.hostvars.get("mecove_domain") or self.setting("caddy_domain", "caddy")
+        # configure.yml: caddy_domain is mecove_domain, which it requires.
+        return self.hostvars["mecove_domain"]
 
 
 def inventory_hostvars(inventory: Path) -> dict:
