@@ -107,15 +107,18 @@ AWS_OUTPUTS = {"instance_id": "i-0123456789abcdef0", "region": "ap-south-1", "el
 
 
 @pytest.mark.parametrize(("variables", "message"), [
-    ({}, "No provisioning outputs in"),
+    # No outputs file: configure looks for the stack in AWS, and says why it cannot.
+    ({}, "Failed to describe instances: Unable to locate credentials"),
     ({"mecove_aws_outputs": AWS_OUTPUTS}, "mecove_domain is not set: set it in"),
     ({"mecove_aws_outputs": AWS_OUTPUTS, "mecove_domain": "api.example.com"},
      "mecove_domain (api.example.com) is a placeholder"),
-], ids=["no-outputs", "no-domain", "example-domain"])
+], ids=["no-outputs-no-credentials", "no-domain", "example-domain"])
 def test_configure_on_aws_refuses_a_missing_domain_before_it_connects(variables, message):
     """inventories/aws as committed, no credentials: the checks run on the controller, so the
-    run fails with the message and never reaches the host (no facts gathered)."""
+    run fails with the message and never reaches the host (no facts gathered). No AWS request
+    leaves this machine: no credentials, and none looked for in the instance metadata."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     result = subprocess.run(
         ["ansible-playbook", "--check", "-i", "inventories/aws", "-e", json.dumps(variables), "playbooks/configure.yml"],
         cwd=REPO, env=dict(env, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -554,6 +555,33 @@ def test_deploy_refuses_bad_input_before_touching_the_host(
     if app_secret and app_secret.startswith("{"):
         for value in json.loads(app_secret).values():
             assert not str(value).strip() or str(value) not in run.output  # the value is not shown
+
+
+READ_ONLY = re.compile(r"^(Describe|Get|List)")
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "rollback.yml", "configure.yml"])
+def test_an_app_playbook_on_a_machine_that_never_provisioned_finds_the_stack_in_aws(
+        provisioned, playbook, emulator, inventory, outputs, name):
+    """A CI runner or a fresh clone has no outputs file: the app playbooks find the host, the
+    database and the secrets in AWS by the stack's names and tags, read-only, and go on to the
+    host with them (here a container that does not exist: the run must get as far as asking for it)."""
+    written = inventory / "group_vars/all/provision_outputs.yml"
+    kept = written.read_text()
+    written.unlink()
+    with open(emulator.request_log, encoding="utf-8") as log:
+        before = len(log.readlines())
+    try:
+        run = playbook(name, *NO_HOST)
+    finally:
+        written.write_text(kept)
+    with open(emulator.request_log, encoding="utf-8") as log:
+        actions = [line.split()[-1] for line in log.readlines()[before:]]
+    text = " ".join(run.output.split())
+    assert (f"stack {STACK} found in AWS, app host {outputs['instance_id']} ({outputs['elastic_ip']}), "
+            f"database {outputs['rds_endpoint']}") in text, run.explain()
+    assert "No such container: mecove-bad-input-no-such-host" in run.output, run.explain()
+    assert actions and all(READ_ONLY.match(action) for action in actions), sorted(set(actions))
 
 
 def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, emulator):
