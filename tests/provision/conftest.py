@@ -71,14 +71,17 @@ class Emulator:
             time.sleep(0.1)
         self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
 
-    def requests(self) -> int:
+    def actions(self) -> list[str]:
+        """The API action of every request so far, in order."""
         with open(self.request_log, encoding="utf-8") as log:
-            return sum(1 for _line in log)
+            return [line.split()[-1] for line in log if line.strip()]
+
+    def requests(self) -> int:
+        return len(self.actions())
 
     def requests_of(self, action: str) -> int:
         """How many requests of one API action the log holds."""
-        with open(self.request_log, encoding="utf-8") as log:
-            return sum(1 for line in log if line.rstrip().endswith(f" {action}"))
+        return self.actions().count(action)
 
     def ssm_agents_register_after(self, seconds: float | None) -> None:
         """The emulator's SSM agents register this long after launch (None: never); gap 6 of

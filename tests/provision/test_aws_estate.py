@@ -569,14 +569,12 @@ def test_an_app_playbook_on_a_machine_that_never_provisioned_finds_the_stack_in_
     written = inventory / "group_vars/all/provision_outputs.yml"
     kept = written.read_text()
     written.unlink()
-    with open(emulator.request_log, encoding="utf-8") as log:
-        before = len(log.readlines())
+    before = emulator.requests()
     try:
         run = playbook(name, *NO_HOST)
     finally:
         written.write_text(kept)
-    with open(emulator.request_log, encoding="utf-8") as log:
-        actions = [line.split()[-1] for line in log.readlines()[before:]]
+    actions = emulator.actions()[before:]
     text = " ".join(run.output.split())
     assert (f"stack {STACK} found in AWS, app host {outputs['instance_id']} ({outputs['elastic_ip']}), "
             f"database {outputs['rds_endpoint']}") in text, run.explain()
