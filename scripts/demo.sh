@@ -135,8 +135,9 @@ PY
 
 # The stand-ins for what is outside the EC2 host, in one native container on the demo network:
 # PostgreSQL answers at the RDS endpoint's name (a network alias) with the master user and
-# password of the emulator's RDS secret, and the Git server at git.mecove.test accepts the
-# stack's deploy key only. The generated inventory file tells configure and deploy where they are.
+# password of the emulator's RDS secret (with the rights RDS gives its master, not a superuser's),
+# and the Git server at git.mecove.test accepts the stack's deploy key only. The generated
+# inventory file tells configure and deploy where they are.
 start_standins() {
   local image endpoint
   image="$(bash tests/harness/standins-image.sh)"
@@ -167,7 +168,8 @@ user, password = secret["username"], secret["password"]
 literal = lambda v: "'" + v.replace("'", "''") + "'"
 ident = lambda v: '"' + v.replace('"', '""') + '"'
 print(f"SELECT 'CREATE ROLE {ident(user)} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal(user)}) \\gexec")
-print(f"ALTER ROLE {ident(user)} WITH LOGIN PASSWORD {literal(password)};")
+# As RDS's master: not a superuser, but it may create roles and databases (rds_superuser).
+print(f"ALTER ROLE {ident(user)} WITH LOGIN CREATEROLE CREATEDB PASSWORD {literal(password)};")
 print(f"SELECT 'CREATE DATABASE {ident(db)} OWNER {ident(user)}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {literal(db)}) \\gexec")
 PY
   # The Git server takes the deploy key only, for fetching and pushing (no shell, no forwarding).

@@ -263,6 +263,31 @@ def fill_the_app_secret():
     return filled
 
 
+def enqueue(title):
+    """POST a report job; its id."""
+    status, created = https("POST", "/reports", {"title": title, "lines": ["deploy test"]})
+    assert status == 202, created
+    return created["id"]
+
+
+def report_status(report_id):
+    status, report = https("GET", f"/reports/{report_id}")
+    assert status == 200, report
+    return report["status"]
+
+
+def database_app_secret():
+    """The app's own database role: {"username", "password"} (created by aws_provision)."""
+    return json.loads(emulator("secretsmanager").get_secret_value(SecretId="mecove-mvp/database-app")["SecretString"])
+
+
+def rds_master_secret():
+    """(ARN, value) of the RDS-managed master secret in the emulator."""
+    client = emulator("rds")
+    arn = client.describe_db_instances(DBInstanceIdentifier="mecove-mvp")["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+    return arn, json.loads(emulator("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+
+
 def record(name, **figures):
     """Keep a measured figure for the report (tests/output/deploy-figures.json)."""
     data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}

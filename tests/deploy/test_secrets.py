@@ -4,8 +4,8 @@ earlier run of the suite left behind.
 The stack creates the app secret with empty values, for the operator to fill in; test_deploy.py
 fills them with distinctive ones before a deploy at -vvv (or this test does, when run alone).
 Then every secret value is
-searched for: the app secret's values, the RDS master password (as is and URL-encoded, the form
-DATABASE_URL holds), and the body lines of the deploy key and of the EC2 key pair's private key.
+searched for: the app secret's values, the RDS master password (rotated by test_deploy.py) and the
+app's database role password (as is and URL-encoded, the form DATABASE_URL holds), and the body lines of the deploy key and of the EC2 key pair's private key.
 Where:
   - every Ansible output of the run, all at -vvv (the test harness sets ANSIBLE_VERBOSITY=3): the
     demo's first run and re-run (provision, configure, deploy), each deploy case, this deploy;
@@ -18,12 +18,12 @@ Where:
 Expected: zero hits.
 """
 
-import json
 import subprocess
 import tempfile
 import urllib.parse
 
-from conftest import APP, HOST, REPO, app_secret, emulator, fill_the_app_secret, on_host, playbook, sh
+from conftest import (APP, HOST, REPO, app_secret, database_app_secret, fill_the_app_secret, on_host, playbook,
+                      rds_master_secret, sh)
 
 STACK = "mecove-mvp"
 VERBOSE_MARK = "Using module file"  # printed for every module run at -vvv, never below
@@ -34,12 +34,6 @@ SECRET_STORES = {f"{APP}/shared/.env", "/home/mecove/.ssh/id_ed25519_deploy"}
 def key_lines(name):
     text = (REPO / "inventories/.secrets/local" / name).read_text()
     return [line for line in text.splitlines() if "PRIVATE KEY" not in line and len(line) >= 20]
-
-
-def rds_password():
-    client = emulator("rds")
-    arn = client.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
-    return json.loads(emulator("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])["password"]
 
 
 def grep_files(fragments, *paths):
@@ -60,8 +54,8 @@ def test_no_secret_value_in_output_logs_or_host_files():
         run = playbook("deploy.yml", "-vvv", log="secrets-canary")
         assert run.rc == 0, run.output[-3000:]
 
-    password = rds_password()
-    fragments = sorted({*app_values.values(), password, urllib.parse.quote(password, safe=""),
+    passwords = [rds_master_secret()[1]["password"], database_app_secret()["password"]]
+    fragments = sorted({*app_values.values(), *passwords, *(urllib.parse.quote(p, safe="") for p in passwords),
                         *key_lines(f"{STACK}-deploy-key"), *key_lines(f"{STACK}-ec2-ssh-key")})
     assert len(fragments) >= 10 and all(len(f) >= 8 for f in fragments)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -96,6 +97,14 @@ def test_the_env_file_is_the_app_users_alone_and_each_release_links_to_it(host, 
     assert (env.user, env.mode) == (app["user"], 0o600)
     assert host.file(f"{app['current']}/.env").linked_to == app["env"]
     assert host.file(f"{app['current']}/REVISION").content_string.strip()
+
+
+def test_the_app_connects_as_its_own_database_role_not_the_master(host, app, target):
+    """RDS rotates the master password (every 7 days by default): an env file holding it would stop
+    working at the next connection after a rotation."""
+    env = dict(line.split("=", 1) for line in host.file(app["env"]).content_string.splitlines() if "=" in line)
+    user = unquote(urlsplit(env["DATABASE_URL"].strip("'\"`")).username or "")
+    assert user == target.hostvars["mecove_rds_app_username"] != target.hostvars["mecove_rds_master_username"], user
 
 
 def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, app):

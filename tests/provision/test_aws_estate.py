@@ -98,6 +98,10 @@ BAD_INPUTS = [
      "mecove_ssm_command_timeout must be a whole number of seconds from 60 to 3600"),
     ("SSM agent wait that is not a number", "aws_provision.yml", {"mecove_ssm_online_timeout": "soon"},
      "mecove_ssm_online_timeout a whole number of seconds"),
+    ("the app's database role is the master", "aws_provision.yml", {"mecove_rds_app_username": "mecove"},
+     "must be two different PostgreSQL role names"),
+    ("a reserved database role name", "aws_provision.yml", {"mecove_rds_app_username": "rds_app"},
+     "must be two different PostgreSQL role names"),
     ("teardown without confirmation", "aws_teardown.yml", {}, "-e confirm=mecove-mvp"),
     ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
 ]
@@ -421,6 +425,12 @@ def test_secrets(provisioned, emulator, secrets_dir, outputs):
     app = sm.describe_secret(SecretId=f"{STACK}/app")
     assert app["ARN"] == outputs["app_secret_arn"]
     assert_ours(app["Tags"])
+    # The app's own database role: its name, and a password generated once (moto keeps no rotation).
+    database = sm.describe_secret(SecretId=f"{STACK}/database-app")
+    assert database["ARN"] == outputs["rds_app_secret_arn"]
+    assert_ours(database["Tags"])
+    role = json.loads(sm.get_secret_value(SecretId=f"{STACK}/database-app")["SecretString"])
+    assert role["username"] == "mecove_app" and re.fullmatch(r"[A-Za-z0-9]{40}", role["password"]), role["username"]
     deploy = sm.describe_secret(SecretId=f"{STACK}/deploy-key")
     assert deploy["ARN"] == outputs["deploy_key_secret_arn"]
     assert_ours(deploy["Tags"])
@@ -436,7 +446,7 @@ def test_secrets(provisioned, emulator, secrets_dir, outputs):
 
 def test_outputs_file_has_the_architecture_outputs(outputs, instance):
     for key in ("elastic_ip", "instance_id", "ssh_command", "deploy_command", "ssh_private_key_path", "rds_endpoint",
-                "rds_port", "rds_master_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region",
+                "rds_port", "rds_master_secret_arn", "rds_app_secret_arn", "app_secret_arn", "deploy_key_secret_arn", "log_groups", "region",
                 "ssm_command", "ssm_bucket"):
         assert outputs.get(key) not in (None, ""), key
     # SSH is closed by default: no command is offered that cannot connect.
@@ -445,13 +455,15 @@ def test_outputs_file_has_the_architecture_outputs(outputs, instance):
 
 
 def secret_values(emulator, secrets_dir, outputs) -> list[str]:
-    """Distinctive fragments of every secret: key bodies and the RDS master password."""
+    """Distinctive fragments of every secret: key bodies and the two database passwords."""
     fragments = []
     for name in (f"{STACK}-ec2-ssh-key", f"{STACK}-deploy-key"):
         lines = [line for line in (secrets_dir / name).read_text().splitlines() if "PRIVATE KEY" not in line]
         fragments += [line for line in lines if len(line) >= 20]
     rds_secret = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["rds_master_secret_arn"])
     fragments.append(json.loads(rds_secret["SecretString"])["password"])
+    app_role = emulator.client("secretsmanager").get_secret_value(SecretId=outputs["rds_app_secret_arn"])
+    fragments.append(json.loads(app_role["SecretString"])["password"])
     assert fragments
     return fragments
 
