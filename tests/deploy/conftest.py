@@ -263,19 +263,6 @@ def fill_the_app_secret():
     return filled
 
 
-def enqueue(title):
-    """POST a report job; its id."""
-    status, created = https("POST", "/reports", {"title": title, "lines": ["deploy test"]})
-    assert status == 202, created
-    return created["id"]
-
-
-def report_status(report_id):
-    status, report = https("GET", f"/reports/{report_id}")
-    assert status == 200, report
-    return report["status"]
-
-
 def database_app_secret():
     """The app's own database role: {"username", "password"} (created by aws_provision)."""
     return json.loads(emulator("secretsmanager").get_secret_value(SecretId="mecove-mvp/database-app")["SecretString"])

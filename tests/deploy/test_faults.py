@@ -25,8 +25,7 @@ import json
 import threading
 import time
 
-from conftest import (HOST, PM2, STANDINS, LoadLoop, enqueue, healthy, https, on_host, pm2_jlist, record, report_status, sh,
-                      wait_for)
+from conftest import HOST, PM2, STANDINS, LoadLoop, healthy, https, on_host, pm2_jlist, record, sh, wait_for
 
 
 def processes():
@@ -45,6 +44,18 @@ def listening(pids):
     lines = on_host("grep", "-h", '"msg":"listening"', "/home/mecove/logs/api-out.log", check=False).splitlines()
     records = [json.loads(line[line.index("{"):]) for line in lines if "{" in line]
     return {r["pid"]: r for r in records if r.get("pid") in pids}
+
+
+def enqueue(title):
+    status, created = https("POST", "/reports", {"title": title, "lines": ["fault test"]})
+    assert status == 202, created
+    return created["id"]
+
+
+def report_status(report_id):
+    status, report = https("GET", f"/reports/{report_id}")
+    assert status == 200, report
+    return report["status"]
 
 
 def test_kill_9_of_the_worker_during_a_render_loses_no_job():
