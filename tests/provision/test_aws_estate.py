@@ -654,7 +654,7 @@ def test_a_provision_killed_midway_converges_with_no_duplicates(playbook, emulat
     assert len(ec2.describe_addresses(Filters=TAG_FILTERS)["Addresses"]) == 1
     assert len(ec2.describe_key_pairs(Filters=TAG_FILTERS)["KeyPairs"]) == 1
     names = [s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]]
-    assert sorted(n for n in names if n.startswith(f"{STACK}/")) == [f"{STACK}/app", f"{STACK}/deploy-key"]
+    assert sorted(n for n in names if n.startswith(f"{STACK}/")) == [f"{STACK}/{name}" for name in ("app", "database-app", "deploy-key")]
     assert len(emulator.client("rds").describe_db_instances()["DBInstances"]) == 1
     metrics["provision killed midway"] = (f"{len(KILL_POINTS)} killed runs ({', '.join(killed)}), then converged in "
                                           f"{full.seconds:.1f} s; the next run changed=0")
