@@ -1,26 +1,22 @@
 """The deploy playbook's cases, in order, on the demo's arm64 app host (see conftest.py).
 
-First deploy (done by the demo) -> the RDS master password rotates -> a check run (--check
---diff) of a new commit -> code-change deploy under load, killed midway and run again -> a commit
-whose build fails -> a commit whose migration fails -> rollback -> a report through API, queue and
-worker to a PDF -> an env change that fails the health gate -> an unknown ref. Every case after
-the rotation runs with the rotated master, test_faults.py's too (PM2 restarts, a host reboot).
+First deploy (done by the demo) -> a check run (--check --diff) of a new commit -> code-change
+deploy under load, killed midway and run again -> a commit whose build fails -> a commit whose
+migration fails -> rollback -> a report through API, queue and worker to a PDF -> an env change
+that fails the health gate -> an unknown ref.
 The no-op deploy is the demo's second run, which the test harness requires to report changed=0
 for every playbook, deploy.yml included.
 """
 
-import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 import time
-from urllib.parse import unquote, urlsplit
 
-from conftest import (APP, HOST, REPO, STANDINS, LoadLoop, emulator, fill_the_app_secret, git, healthy,
-                      host_state, https, nice_of, on_host, playbook, playbook_command, pm2_pids, psql, push_commit,
-                      rds_master_secret, record, releases, serving, sh, unfinished_releases, wait_for)
+from conftest import (APP, REPO, LoadLoop, fill_the_app_secret, git, host_state, https, nice_of, on_host, playbook,
+                      playbook_command, pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases,
+                      wait_for)
 
 RELEASE = re.compile(r"^\d{14}-[0-9a-f]{12}$")
 STATE = {}  # what one case leaves for the next
@@ -48,54 +44,6 @@ def test_first_deploy_serves_main_from_a_release_folder():
     STATE["first"] = current
 
 
-# What a stack deployed before the app had its own role holds: objects the master created.
-OWNERS = ("SELECT (SELECT tableowner FROM pg_tables WHERE tablename = 'legacy_notes'), "
-          "(SELECT typowner::regrole FROM pg_type WHERE typname = 'legacy_mood'), "
-          "(SELECT viewowner FROM pg_views WHERE viewname = 'legacy_notes_view'), "
-          "(SELECT proowner::regrole FROM pg_proc WHERE proname = 'legacy_count'), "
-          "(SELECT sequenceowner FROM pg_sequences WHERE sequencename = 'legacy_notes_id_seq')")
-
-
-def as_role(user, password, sql):
-    """SQL in the stand-in database as USER with PASSWORD (on stdin, never a command line); (rc, output)."""
-    proc = subprocess.run(["docker", "exec", "-i", STANDINS, "sh", "-c", "IFS= read -r PGPASSWORD; export PGPASSWORD; "
-                           'psql -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$0" -d mecove -f -', user],
-                          input=f"{password}\n{sql}\n", capture_output=True, text=True, check=False)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
-
-
-def test_the_app_keeps_working_when_rds_rotates_the_master_password():
-    """RDS rotates the master password (every 7 days by default). As it would, the emulator's
-    master secret gets a new password and the stand-in database's master follows. The app connects
-    as its own role, so it does not notice: /health ok, and a new connection with the env file's
-    DATABASE_URL, from the host, succeeds. The master also gets objects of its own in
-    the app's schema, as a stack deployed before the app had its role has: the next deploy (the
-    code-change case) must hand them to the app's role, with the master's new password."""
-    arn, master = rds_master_secret()
-    env = dict(line.split("=", 1) for line in on_host("cat", f"{APP}/shared/.env").splitlines() if "=" in line)
-    url = urlsplit(env["DATABASE_URL"].strip("'\""))
-    assert unquote(url.username) == "mecove_app" != master["username"], url.username
-
-    rotated = dict(master, password=secrets.token_hex(20))
-    emulator("secretsmanager").put_secret_value(SecretId=arn, SecretString=json.dumps(rotated))
-    sh("docker", "exec", "-i", "-u", "postgres", STANDINS, "psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", "mecove",
-       stdin=f"ALTER ROLE \"{master['username']}\" PASSWORD '{rotated['password']}';\n")
-    assert as_role(master["username"], master["password"], "SELECT 1")[0] != 0  # the old password is refused
-    rc, output = as_role(master["username"], rotated["password"], """
-        CREATE TYPE legacy_mood AS ENUM ('ok', 'not ok');
-        CREATE TABLE legacy_notes (id serial PRIMARY KEY, mood legacy_mood);
-        CREATE VIEW legacy_notes_view AS SELECT id FROM legacy_notes;
-        CREATE FUNCTION legacy_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM legacy_notes';""")
-    assert rc == 0, output
-    assert psql(OWNERS) == "|".join([master["username"]] * 5)
-
-    # A connection the app opens now, with what its env file holds (the URL goes on stdin).
-    proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "SELECT current_user"'],
-                          input=env["DATABASE_URL"].strip("'\"") + "\n", capture_output=True, text=True, check=False)
-    assert (proc.returncode, proc.stdout.strip()) == (0, "mecove_app"), proc.stderr
-    assert healthy()  # report jobs finish after the rotation in the cases that follow (test_faults.py)
-
-
 def test_a_check_run_names_the_commit_it_would_deploy_and_changes_nothing():
     sha = push_commit("check-mode", {"src/api/checked.ts": "export const checked = true;\n"}, "Only looked at")
     before = host_state()
@@ -104,7 +52,6 @@ def test_a_check_run_names_the_commit_it_would_deploy_and_changes_nothing():
     text = " ".join(run.output.split())
     assert f"Would deploy check-mode = {sha} as a new release (serving: {STATE['first']})" in text, run.output[-3000:]
     assert host_state() == before
-    assert set(psql(OWNERS).split("|")) != {"mecove_app"}  # the role's setup is left to the real run
 
 
 def test_code_change_deploy_killed_midway_then_run_again_switches_without_dropping_a_request():
@@ -157,8 +104,6 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
     # The migration ran before the switch.
     assert psql(f"SELECT count(*) FROM information_schema.columns WHERE table_name = 'reports' "
                 f"AND column_name = '{column}'") == "1"
-    # The deploy set up the app's role with the rotated master: the master's objects are the app's.
-    assert psql(OWNERS) == "|".join(["mecove_app"] * 5)
     after = pm2_pids()
     assert set(after["api"]).isdisjoint(before["api"]) and after["worker"] != before["worker"]  # all reloaded
     STATE["second"] = current  # the next cases build on this release, whatever the loop saw

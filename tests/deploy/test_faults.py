@@ -17,15 +17,21 @@ emulation on 2 shared cores, where one node process takes ~10 s to start.
     comes back (within 300 s), and the jobs, kept by Redis's append-only file, complete.
   - log growth: the role's timer applies the PM2 logs' rotation policy hourly; the policy, at a
     thousandth of its size, keeps the folder bounded through more rotations than it keeps.
+First, RDS rotates the master password: every case runs with the rotated one and no deploy in
+between, and the last one is a deploy, which must set up the app's role with the new password.
 Figures go to tests/output/deploy-figures.json.
 """
 
 import http.client
 import json
+import secrets
+import subprocess
 import threading
 import time
+from urllib.parse import unquote, urlsplit
 
-from conftest import HOST, PM2, STANDINS, LoadLoop, healthy, https, on_host, pm2_jlist, record, sh, wait_for
+from conftest import (APP, HOST, PM2, STANDINS, LoadLoop, emulator, healthy, host_state, https, on_host, playbook,
+                      pm2_jlist, psql, rds_master_secret, record, sh, wait_for)
 
 
 def processes():
@@ -56,6 +62,54 @@ def report_status(report_id):
     status, report = https("GET", f"/reports/{report_id}")
     assert status == 200, report
     return report["status"]
+
+
+# What a stack deployed before the app had its own role holds: objects the master created.
+OWNERS = ("SELECT (SELECT tableowner FROM pg_tables WHERE tablename = 'legacy_notes'), "
+          "(SELECT typowner::regrole FROM pg_type WHERE typname = 'legacy_mood'), "
+          "(SELECT viewowner FROM pg_views WHERE viewname = 'legacy_notes_view'), "
+          "(SELECT proowner::regrole FROM pg_proc WHERE proname = 'legacy_count'), "
+          "(SELECT sequenceowner FROM pg_sequences WHERE sequencename = 'legacy_notes_id_seq')")
+
+
+def as_role(user, password, sql):
+    """SQL in the stand-in database as USER with PASSWORD (on stdin, never a command line); (rc, output)."""
+    proc = subprocess.run(["docker", "exec", "-i", STANDINS, "sh", "-c", "IFS= read -r PGPASSWORD; export PGPASSWORD; "
+                           'psql -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$0" -d mecove -f -', user],
+                          input=f"{password}\n{sql}\n", capture_output=True, text=True, check=False)
+    return proc.returncode, (proc.stdout + proc.stderr).strip()
+
+
+def test_the_app_keeps_working_when_rds_rotates_the_master_password():
+    """RDS rotates the master password (every 7 days by default). As it would, the emulator's
+    master secret gets a new password and the stand-in database's master follows. The app connects
+    as its own role, so it does not notice: /health ok, and a new connection with the env file's
+    DATABASE_URL, from the host, succeeds; the faults that follow (PM2 restarts, a reboot, report
+    jobs) run with no deploy in between. The master also gets objects of its own in the app's
+    schema, as a stack deployed before the app had its role has, for the last case."""
+    arn, master = rds_master_secret()
+    env = dict(line.split("=", 1) for line in on_host("cat", f"{APP}/shared/.env").splitlines() if "=" in line)
+    url = urlsplit(env["DATABASE_URL"].strip("'\""))
+    assert unquote(url.username) == "mecove_app" != master["username"], url.username
+
+    rotated = dict(master, password=secrets.token_hex(20))
+    emulator("secretsmanager").put_secret_value(SecretId=arn, SecretString=json.dumps(rotated))
+    sh("docker", "exec", "-i", "-u", "postgres", STANDINS, "psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", "mecove",
+       stdin=f"ALTER ROLE \"{master['username']}\" PASSWORD '{rotated['password']}';\n")
+    assert as_role(master["username"], master["password"], "SELECT 1")[0] != 0  # the old password is refused
+    rc, output = as_role(master["username"], rotated["password"], """
+        CREATE TYPE legacy_mood AS ENUM ('ok', 'not ok');
+        CREATE TABLE legacy_notes (id serial PRIMARY KEY, mood legacy_mood);
+        CREATE VIEW legacy_notes_view AS SELECT id FROM legacy_notes;
+        CREATE FUNCTION legacy_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM legacy_notes';""")
+    assert rc == 0, output
+    assert psql(OWNERS) == "|".join([master["username"]] * 5)
+
+    # A connection the app opens now, with what its env file holds (the URL goes on stdin).
+    proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "SELECT current_user"'],
+                          input=env["DATABASE_URL"].strip("'\"") + "\n", capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "mecove_app"), proc.stderr
+    assert healthy()
 
 
 def test_kill_9_of_the_worker_during_a_render_loses_no_job():
@@ -189,3 +243,15 @@ def test_log_rotation_keeps_the_log_folder_bounded():
     # Three copies (two compressed, the newest not yet) and the live file.
     assert max(sizes[4:]) - min(sizes[4:]) < 800, sizes
     record("log growth", folder_kb_per_round=sizes)
+
+
+def test_a_deploy_after_the_rotation_sets_up_the_role_with_the_new_master_and_restarts_nothing():
+    """The deploy reads the master secret as it is now: it hands what the master owns in the app's
+    schema to the app's role (the one change), and the app, its env file and release stay as they were."""
+    before = host_state()
+    run = playbook("deploy.yml", log="after-rotation")
+    assert run.rc == 0, run.output[-3000:]
+    assert run.changed == 1, run.output[-3000:]
+    assert psql(OWNERS) == "|".join(["mecove_app"] * 5)
+    assert host_state() == before
+    record("deploy after the master rotated", seconds=round(run.seconds, 1))
