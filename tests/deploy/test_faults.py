@@ -247,9 +247,11 @@ def test_log_rotation_keeps_the_log_folder_bounded():
 
 def test_a_deploy_after_the_rotation_sets_up_the_role_with_the_new_master_and_restarts_nothing():
     """The deploy reads the master secret as it is now: it hands what the master owns in the app's
-    schema to the app's role (the one change), and the app, its env file and release stay as they were."""
+    schema to the app's role (the one change), and the app, its env file and release stay as they
+    were. It deploys the serving commit (main moved on before test_deploy.py's rollback)."""
     before = host_state()
-    run = playbook("deploy.yml", log="after-rotation")
+    serving_commit = on_host("cat", f"{APP}/current/REVISION").strip()
+    run = playbook("deploy.yml", "-e", f"app_deploy_ref={serving_commit}", log="after-rotation")
     assert run.rc == 0, run.output[-3000:]
     assert run.changed == 1, run.output[-3000:]
     assert psql(OWNERS) == "|".join(["mecove_app"] * 5)
