@@ -4,8 +4,9 @@ earlier run of the suite left behind.
 The stack creates the app secret with empty values, for the operator to fill in; test_deploy.py
 fills them with distinctive ones before a deploy at -vvv (or this test does, when run alone).
 Then every secret value is
-searched for: the app secret's values, the RDS master password (rotated by test_deploy.py) and the
-app's database role password (as is and URL-encoded, the form DATABASE_URL holds), and the body lines of the deploy key and of the EC2 key pair's private key.
+searched for: the app secret's values, the RDS master password (rotated by test_faults.py) and the
+app's database role password (each as is and URL-encoded, the form DATABASE_URL holds), and the
+body lines of the deploy key and of the EC2 key pair's private key.
 Where:
   - every Ansible output of the run, all at -vvv (the test harness sets ANSIBLE_VERBOSITY=3): the
     demo's first run and re-run (provision, configure, deploy), each deploy case, this deploy;
