@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ARCH ?= arm64
 export MECOVE_TEST_ARCH := $(ARCH)
 
-.PHONY: help demo demo-destroy verify deploy-benchmark setup engine images lint unit provision-test molecule test lock
+.PHONY: help demo demo-destroy verify deploy-benchmark deploy-memory setup engine images lint unit provision-test molecule test lock
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ verify: setup ## Check the app host with tests/live; the live EC2 host: make ver
 
 deploy-benchmark: setup ## Our deploy vs the architecture's deploy.sh under load, on the demo host (after make demo)
 	python tests/deploy/benchmark.py
+
+deploy-memory: setup ## Peak memory by process of a lockfile-changing deploy + PDF renders under load, on the demo host
+	python tests/deploy/memory.py
 
 setup: ## Create .venv (pinned toolchain) and .venv-scan (checkov, bandit); a no-op when current
 	@bash tests/harness/venv.sh

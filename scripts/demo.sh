@@ -11,6 +11,14 @@ source "$(dirname "$0")/../tests/harness/lib.sh"
 cd "$REPO_ROOT"
 
 state=.cache/demo
+# The app host's architecture: arm64 (Graviton's, emulated here) or amd64 (native: the memory figures
+# of tests/deploy/memory.py). The container's memory limit, per architecture (see start_host).
+arch="${MECOVE_DEMO_ARCH:-arm64}"
+case "$arch" in
+  amd64) host_memory=(--memory 2g --memory-swap 2g) ;;
+  arm64) host_memory=(--memory 4g --memory-swap 4g) ;;
+  *) die "MECOVE_DEMO_ARCH must be arm64 or amd64, not '$arch'" ;;
+esac
 logs="$state/logs"
 port="${MECOVE_DEMO_AWS_PORT:-5000}"
 host_container=mecove-local-app   # ansible_host of mecove-app in inventories/local/hosts.yml
@@ -71,8 +79,10 @@ trust_machine_cas() {
 
 start_host() {
   local image
-  image="$(bash tests/harness/base-image.sh arm64)"
+  image="$(bash tests/harness/base-image.sh "$arch")"
   if [ "$(docker inspect -f '{{.State.Running}}' "$host_container" 2>/dev/null)" = true ]; then
+    [ "$(docker inspect -f '{{.Config.Image}}' "$host_container")" = "$image" ] \
+      || die "$host_container runs $(docker inspect -f '{{.Config.Image}}' "$host_container"), not $image: make demo-destroy first"
     echo "$host_container already running"
     docker inspect -f '{{json .NetworkSettings.Networks}}' "$host_container" | grep -q "\"$network\"" \
       || docker network connect "$network" "$host_container"
@@ -80,9 +90,11 @@ start_host() {
   fi
   docker rm -f "$host_container" >/dev/null 2>&1 || true
   # The same capabilities as the molecule platform (.config/molecule/config.yml); ports only on
-  # loopback. Four times the CPU weight of other containers: when the test suite runs molecule
-  # beside the demo, the demo's host (the suite's longest chain) comes first.
-  docker run -d --name "$host_container" --hostname mecove-app --cpu-shares 4096 \
+  # loopback. A t4g.small's 2 CPUs, and on a native host its 2 GiB without swap; under arm64
+  # emulation every process carries the emulator, which about doubles the peak (make deploy-memory).
+  # Four times the CPU weight of other containers: when the test suite runs molecule beside
+  # the demo, the demo's host (the suite's longest chain) comes first.
+  docker run -d --name "$host_container" --hostname mecove-app --cpus 2 "${host_memory[@]}" --cpu-shares 4096 \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --stop-signal SIGRTMIN+3 --network "$network" -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
@@ -185,6 +197,10 @@ deploy_key_git_host: $git_host
 deploy_key_git_host_keys:
   - $(docker exec "$standins" cut -d' ' -f1-2 /etc/ssh/ssh_host_ed25519_key.pub)
 VARS
+  # Under arm64 emulation each node process carries the emulator: an API instance is resident at
+  # 300-400 MiB here (make deploy-memory), which would pass PM2's limit for Graviton and restart.
+  [ "$arch" = amd64 ] || printf '%s\n' "# Emulated arm64 host: its processes' memory is inflated by the emulator." \
+    "pm2_app_max_memory: 1G" >>"$standins_vars"
 }
 
 # Commit examples/mecove-app (as it is in this working tree) to main of the stand-in remote; a
@@ -225,14 +241,14 @@ prove_report() {
 up() {
   mkdir -p "$logs"
   command -v curl >/dev/null || apt_ensure curl
-  echo "Local stack: AWS emulator on 127.0.0.1:$port, app host container $host_container (arm64)" >&2
+  echo "Local stack: AWS emulator on 127.0.0.1:$port, app host container $host_container ($arch)" >&2
   stage "toolchain (.venv)" bash tests/harness/venv.sh
   stage "docker engine + arm64 emulation" bash -c 'bash tests/harness/docker-engine.sh && bash tests/harness/arm64-emulation.sh'
   stage "AWS emulator" start_emulator
   stage "aws_provision (emulator)" ansible-playbook playbooks/aws_provision.yml
   docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
   stage "stand-ins: RDS, Git remote" start_standins
-  stage "app host container (arm64)" start_host
+  stage "app host container ($arch)" start_host
   rm -f "$logs"/*.timings.jsonl
   stage "configure (app host)" host_playbook configure
   stage "deploy (sample app)" host_playbook deploy

@@ -128,6 +128,16 @@ def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, ap
     assert worker["kill_timeout"] > 30000 and worker["treekill"] is False  # drains its jobs, Chromium spared
 
 
+def test_each_process_has_a_heap_limit_and_a_memory_limit(host, app, target):
+    """On a 2 GiB host a leaking process must fail or restart on its own, not push the others out."""
+    heap = f"--max-old-space-size={target.setting('pm2_app_heap_mb', 'pm2_app')}"
+    limit = str(target.setting("pm2_app_max_memory", "pm2_app"))
+    wanted = int(limit[:-1]) * {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[limit[-1]] if limit[-1] in "KMG" else int(limit)
+    for proc in jlist(host, app):
+        assert heap in proc["pm2_env"]["node_args"], (proc["name"], proc["pm2_env"]["node_args"])
+        assert proc["pm2_env"]["max_memory_restart"] == wanted, (proc["name"], proc["pm2_env"].get("max_memory_restart"))
+
+
 def test_logs_are_written_at_the_exact_paths_by_the_app_user(host, app):
     processes = jlist(host, app)
     for proc in processes:

@@ -155,3 +155,33 @@ def test_imdsv2_is_required(host, target):
     result = host.run(f"python3 -c \"{script}\"")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "401", result.stdout
+
+
+def fstab_lines(host, path):
+    fstab = host.file("/etc/fstab")
+    return [line for line in (fstab.content_string.splitlines() if fstab.exists else []) if line.split()[:1] == [path]]
+
+
+def test_the_swap_file_is_on_readable_by_root_only_and_kept_at_boot(host, target):
+    """A t4g.small has 2 GiB and no swap of its own; a host whose kernel is not its own (the local
+    container) has swap_file_size 0, and no swap file may be left there."""
+    size, path = str(target.setting("swap_file_size", "swap")), target.setting("swap_file_path", "swap")
+    if size == "0":
+        assert not host.file(path).exists and not fstab_lines(host, path)
+        return
+    swap = host.file(path)
+    assert (swap.user, swap.group, swap.mode) == ("root", "root", 0o600)
+    assert swap.size == int(size[:-1]) * {"M": 1024 ** 2, "G": 1024 ** 3}[size[-1]]
+    assert path in host.run("swapon --show=NAME --noheadings --raw").stdout.split()
+    assert [line.split()[1:4] for line in fstab_lines(host, path)] == [["none", "swap", "sw"]]
+    assert host.file("/proc/sys/vm/swappiness").content_string.strip() == str(target.setting("swap_swappiness", "swap"))
+
+
+def test_the_overcommit_setting_redis_needs_is_kept_for_boot(host):
+    setting = host.file("/etc/sysctl.d/60-mecove-redis.conf")
+    assert re.search(r"^vm\.overcommit_memory\s*=\s*1$", setting.content_string, re.M), setting.content_string
+
+
+def test_the_kernel_lets_redis_fork_for_its_rewrite(host, target):
+    live_only(target, "vm.* is the kernel's: the local container shares this machine's and cannot set it")
+    assert host.file("/proc/sys/vm/overcommit_memory").content_string.strip() == "1"

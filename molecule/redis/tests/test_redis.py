@@ -76,3 +76,10 @@ def test_key_survives_a_restart(host, names):
         host.run("sleep 1")
     assert cli(host, names, "GET", "molecule:persisted") == "still-here"
     cli(host, names, "DEL", "molecule:persisted")
+
+
+def test_the_kernel_may_overcommit_for_the_rewrite_fork(host):
+    # Applied on a real host; in this container (read-only /proc/sys) the file is what there is.
+    setting = host.file("/etc/sysctl.d/60-mecove-redis.conf")
+    assert setting.user == "root"
+    assert re.search(r"^vm\.overcommit_memory\s*=\s*1$", setting.content_string, re.M)
