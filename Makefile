@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 ARCH ?= arm64
 export MECOVE_TEST_ARCH := $(ARCH)
 
-.PHONY: help demo demo-destroy verify deploy-benchmark deploy-memory setup engine images lint unit provision-test molecule test lock
+.PHONY: help demo demo-destroy verify deploy-benchmark deploy-memory task-benchmark setup engine images lint unit provision-test molecule test lock
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ deploy-benchmark: setup ## Our deploy vs the architecture's deploy.sh under load
 
 deploy-memory: setup ## Peak memory by process of a lockfile-changing deploy + PDF renders under load, on the demo host
 	python tests/deploy/memory.py
+
+task-benchmark: setup images ## Seconds per Ansible task on an emulated arm64 container, bytecode cache off vs on
+	python tests/harness/task_benchmark.py
 
 setup: ## Create .venv (pinned toolchain) and .venv-scan (checkov, bandit); a no-op when current
 	@bash tests/harness/venv.sh

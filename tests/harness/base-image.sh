@@ -13,7 +13,7 @@ suite=bookworm
 mirror="${MECOVE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security_mirror="${MECOVE_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 image="mecove/debian12-systemd:$arch"
-inputs_hash="$(content_hash "$0" "arch=$arch" "mirror=$mirror" "security=$security_mirror")"
+inputs_hash="$(content_hash "$0" "$HARNESS_DIR/zip_bytecode_cache.py" "arch=$arch" "mirror=$mirror" "security=$security_mirror")"
 
 current="$(docker image inspect -f '{{ index .Config.Labels "org.mecove.inputs" }}' "$image" 2>/dev/null || true)"
 if [ "$current" = "$inputs_hash" ]; then
@@ -58,6 +58,10 @@ if [ "$arch" = arm64 ]; then
     as_root mkdir -p "$rootfs/etc/systemd/system/$unit.service.d"
     printf '[Service]\nLoadCredential=\n' | as_root tee "$rootfs/etc/systemd/system/$unit.service.d/10-no-credentials.conf" >/dev/null
   done
+  # Emulator cost: every Ansible task compiles its modules' source again, slowly under
+  # emulation; the image's Python keeps that bytecode (see zip_bytecode_cache.py).
+  as_root install -m 0644 "$HARNESS_DIR/zip_bytecode_cache.py" "$rootfs/usr/lib/python3/dist-packages/mecove_zip_bytecode_cache.py"
+  echo "import mecove_zip_bytecode_cache" | as_root tee "$rootfs/usr/lib/python3/dist-packages/mecove-zip-bytecode-cache.pth" >/dev/null
 fi
 as_root rm -f "$rootfs/etc/machine-id" && as_root touch "$rootfs/etc/machine-id"
 as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
