@@ -3,7 +3,8 @@
 #   base-image.sh arm64|amd64
 # Nothing is pulled: the root filesystem comes from Debian's archive through debootstrap and is
 # imported into the engine. The image carries a label with the hash of its inputs (this script,
-# the arch and the mirrors); when an image with the same hash exists, nothing is rebuilt.
+# the arch, the mirrors and, for arm64, zip_bytecode_cache.py); when an image with the same hash
+# exists, nothing is rebuilt.
 # Prints the image reference on stdout.
 source "$(dirname "$0")/lib.sh"
 
@@ -13,7 +14,9 @@ suite=bookworm
 mirror="${MECOVE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security_mirror="${MECOVE_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 image="mecove/debian12-systemd:$arch"
-inputs_hash="$(content_hash "$0" "$HARNESS_DIR/zip_bytecode_cache.py" "arch=$arch" "mirror=$mirror" "security=$security_mirror")"
+inputs=("$0" "arch=$arch" "mirror=$mirror" "security=$security_mirror")
+[ "$arch" = arm64 ] && inputs+=("$HARNESS_DIR/zip_bytecode_cache.py")  # installed in the arm64 image only
+inputs_hash="$(content_hash "${inputs[@]}")"
 
 current="$(docker image inspect -f '{{ index .Config.Labels "org.mecove.inputs" }}' "$image" 2>/dev/null || true)"
 if [ "$current" = "$inputs_hash" ]; then
