@@ -18,6 +18,9 @@ PUBLIC_PORTS = {22, 80, 443}
 # Per distribution (ID of /etc/os-release), what the roles' vars/<os family>.yml install.
 CHROMIUM = {"debian": "/usr/bin/chromium", "amzn": "/usr/bin/chromium-browser"}
 CLOUDWATCH_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+# The Arm core of each Graviton generation ("CPU part" of /proc/cpuinfo), by instance family:
+# t4g and the 6th generation are Graviton2 (Neoverse N1), the 7th Graviton3, the 8th Graviton4.
+GRAVITON_CORE = {"t4g": "0xd0c", "6": "0xd0c", "7": "0xd40", "8": "0xd4f"}
 
 
 def live_only(target, why):
@@ -185,3 +188,22 @@ def test_the_overcommit_setting_redis_needs_is_kept_for_boot(host):
 def test_the_kernel_lets_redis_fork_for_its_rewrite(host, target):
     live_only(target, "vm.* is the kernel's: the local container shares this machine's and cannot set it")
     assert host.file("/proc/sys/vm/overcommit_memory").content_string.strip() == "1"
+
+
+def test_every_process_sees_the_cpu_of_the_instance_type(host, target):
+    """The stand-in runs on an emulated CPU: it must be the one of mecove_ec2_instance_type, for
+    the processes systemd starts and those of the app user's login too (not QEMU's default)."""
+    instance_type = target.hostvars["mecove_ec2_instance_type"]  # inventories/aws/group_vars/all/aws_stack.yml
+    family = instance_type.split(".")[0]
+    generation = re.match(r"^[a-z]+(\d)g[a-z]*$", family)
+    core = GRAVITON_CORE.get(family) or (GRAVITON_CORE.get(generation.group(1)) if generation else None)
+    if core is None:
+        pytest.skip(f"no Graviton core known for {instance_type}")
+    user = target.setting("app_user_name", "app_user")
+    read = "sed -n 's/^CPU part[[:space:]]*: //p' /proc/cpuinfo | sort -u"
+    for how, command in {"a root shell": read,
+                         "a systemd service": f"systemd-run --quiet --wait --pipe sh -c {read!r}",
+                         "the app user's login": f"runuser -l {user} -c {read!r}"}.items():
+        result = host.run(command)
+        assert result.rc == 0, f"{how}: {result.stderr}"
+        assert result.stdout.split() == [core], f"{how}: CPU part {result.stdout.split()}, {instance_type} has {core}"
