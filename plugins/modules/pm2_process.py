@@ -513,12 +513,14 @@ def read_ecosystem(module, path, pm2_executable):
 
 
 def wait_until_online(pm2, names, timeout):
+    """The `pm2 jlist` entries once the named apps have settled (see settled)."""
     deadline = time.time() + timeout
     previous = []
     while True:
-        current = summarize(pm2.jlist())
+        listed = pm2.jlist()
+        current = summarize(listed)
         if settled(previous, current, names):
-            return current
+            return listed
         if time.time() >= deadline:
             late = ["%s[%s] %s" % (p["name"], p["pm_id"], p["status"]) for p in current if p["name"] in names]
             raise Pm2Error(
@@ -561,9 +563,11 @@ def run_module(module):
         for argv in argvs:
             pm2.run(argv, "pm2")
         started = [name for name, action in actions.items() if action in RUNNING_ACTIONS]
+        # The settled list is the state after the actions: each pm2 command costs a Node.js start.
         if started and params["wait_timeout"] > 0:
-            wait_until_online(pm2, started, params["wait_timeout"])
-        after_raw = pm2.jlist() if argvs else raw
+            after_raw = wait_until_online(pm2, started, params["wait_timeout"])
+        else:
+            after_raw = pm2.jlist() if argvs else raw
         after = summarize(after_raw)
 
     if params["save"]:

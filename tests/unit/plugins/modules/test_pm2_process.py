@@ -368,6 +368,18 @@ def test_first_start_starts_both_apps_through_the_ecosystem_and_saves(fake, ecos
     assert SECRET not in json.dumps(result)
 
 
+def test_a_reload_lists_the_processes_before_and_until_settled_only(fake, ecosystem, run_module):
+    fake.add("api")
+    fake.add("worker")
+    (fake.home / "dump.pm2").write_text(dump_of(fake.table))
+    result = run_module(pm2m.main, args(fake, ecosystem=ecosystem, name="api", state="reloaded", save=True))
+    assert result["actions"] == {"api": "reload"}
+    assert fake.ran == [["reload", ecosystem, "--only", "api"]]
+    # Once to plan, twice to see the instances settled; that last list is the result, not a fourth.
+    assert fake.jlist_calls == 3
+    assert [(p["name"], p["status"], p["restarts"]) for p in result["processes"]] == [("api", "online", 1)] * 2
+
+
 def test_daemon_not_running_is_not_spawned_to_list_processes(fake, ecosystem, run_module):
     result = run_module(pm2m.main, args(fake, ecosystem=ecosystem, state="absent"))
     assert result["changed"] is False
