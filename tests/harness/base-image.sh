@@ -69,7 +69,7 @@ if [ "$arch" = arm64 ]; then
   echo "import mecove_zip_bytecode_cache" | as_root tee "$rootfs/usr/lib/python3/dist-packages/mecove-zip-bytecode-cache.pth" >/dev/null
   # The emulated CPU is the t4g's own, Graviton2 (Neoverse N1), not QEMU's default "max" with
   # features no Graviton2 has (SVE, pointer authentication): the code takes the paths it takes on
-  # the instance, and runs faster here. QEMU reads QEMU_CPU from each process's environment:
+  # the instance. QEMU reads QEMU_CPU from each process's environment:
   # the image's (PID 1, docker exec), systemd's services, sudo, PAM sessions and login shells
   # (runuser -l, whose PAM stack has no pam_env) all pass it on.
   as_root mkdir -p "$rootfs/etc/systemd/system.conf.d"
