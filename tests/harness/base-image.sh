@@ -16,8 +16,6 @@ security_mirror="${MECOVE_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-s
 image="mecove/debian12-systemd:$arch"
 inputs=("$0" "arch=$arch" "mirror=$mirror" "security=$security_mirror")
 [ "$arch" = arm64 ] && inputs+=("$HARNESS_DIR/zip_bytecode_cache.py")  # installed in the arm64 image only
-QEMU_CPU_ENV=QEMU_CPU=neoverse-n1   # arm64 only, below
-image_env=()
 inputs_hash="$(content_hash "${inputs[@]}")"
 
 current="$(docker image inspect -f '{{ index .Config.Labels "org.mecove.inputs" }}' "$image" 2>/dev/null || true)"
@@ -52,6 +50,7 @@ for unit in getty.target systemd-remount-fs.service systemd-firstboot.service \
   sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount; do
   as_root ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
+image_env=()   # ENV lines of the image beyond container=docker
 if [ "$arch" = arm64 ]; then
   # Emulator gap: systemd 252 sets up unit credentials in a private mount namespace, and
   # qemu-user (7.2 and 10 alike) answers clone(CLONE_NEWNS) with EINVAL (systemd issue 21511):
@@ -72,6 +71,7 @@ if [ "$arch" = arm64 ]; then
   # the instance. QEMU reads QEMU_CPU from each process's environment:
   # the image's (PID 1, docker exec), systemd's services, sudo, PAM sessions and login shells
   # (runuser -l, whose PAM stack has no pam_env) all pass it on.
+  QEMU_CPU_ENV=QEMU_CPU=neoverse-n1
   as_root mkdir -p "$rootfs/etc/systemd/system.conf.d"
   printf '[Manager]\nDefaultEnvironment=%s\n' "$QEMU_CPU_ENV" | as_root tee "$rootfs/etc/systemd/system.conf.d/10-qemu-cpu.conf" >/dev/null
   echo "$QEMU_CPU_ENV" | as_root tee -a "$rootfs/etc/environment" >/dev/null
