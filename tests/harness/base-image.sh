@@ -46,9 +46,6 @@ as_root tee "$rootfs/etc/apt/apt.conf.d/90mecove-container" >/dev/null <<'APT'
 APT::Install-Recommends "false";
 Acquire::Retries "3";
 APT
-# dpkg without an fsync per unpacked file, as in Debian's container images: a test container is
-# thrown away, and the syncs on Docker's storage made an install about twice as long.
-echo force-unsafe-io | as_root tee "$rootfs/etc/dpkg/dpkg.cfg.d/90mecove-container" >/dev/null
 for unit in getty.target systemd-remount-fs.service systemd-firstboot.service \
   sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount; do
   as_root ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"

@@ -31,12 +31,6 @@ OUTPUT = REPO / "tests" / "output"
 MOLECULE_SLOWEST = ["nodejs", "chromium", "deploy_key"]
 
 
-# While the demo stage (the suite's longest chain) runs beside the others, their commands run at
-# this lower CPU priority: their Ansible and emulator processes then yield to the demo's, and the
-# containers' share (the demo's host weighs four times a molecule container, scripts/demo.sh)
-# is not eaten by them.
-BESIDE_DEMO_NICE = 10
-DEMO_RUNNING = threading.Event()
 _SAY = threading.Lock()
 FAILED_LOGS = []  # logs of the commands that failed, for the reasons at the end
 # Lines of a log that say why it failed (Ansible, molecule, pytest, shell).
@@ -53,8 +47,6 @@ def say(text):
 def run(stage, command, **kwargs):
     """Run a command with its output in the stage's log; return (ok, seconds)."""
     log = OUTPUT / f"{stage}.log"
-    if DEMO_RUNNING.is_set() and not stage.startswith("demo"):
-        command = ["nice", "-n", str(BESIDE_DEMO_NICE), *command]
     start = time.monotonic()
     with log.open("w") as out:
         rc = subprocess.call(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, **kwargs)
@@ -241,13 +233,7 @@ def main(argv):
 
     beside = None
     if "demo" in wanted and len(wanted) > 1:
-        def demo_beside():
-            try:
-                one("demo")
-            finally:
-                DEMO_RUNNING.clear()
-        DEMO_RUNNING.set()
-        beside = threading.Thread(target=demo_beside)
+        beside = threading.Thread(target=one, args=("demo",))
         beside.start()
     for stage in wanted:
         if not (beside and stage == "demo"):
