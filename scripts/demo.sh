@@ -26,6 +26,7 @@ standins=mecove-local-standins    # PostgreSQL (for RDS) and the Git server
 network=mecove-local
 git_host=git.mecove.test
 standins_vars=inventories/local/group_vars/all/local_standins.yml
+rds_ca_on_host=/opt/mecove-standins/rds-ca-bundle.pem
 domain="$(sed -n 's/^mecove_domain: *//p' inventories/local/host_vars/mecove-app.yml)"
 outputs=inventories/local/group_vars/all/provision_outputs.yml
 stack="$(sed -n 's/^mecove_stack_name: *//p' inventories/local/group_vars/all/aws_stack.yml)"
@@ -86,6 +87,7 @@ start_host() {
     echo "$host_container already running"
     docker inspect -f '{{json .NetworkSettings.Networks}}' "$host_container" | grep -q "\"$network\"" \
       || docker network connect "$network" "$host_container"
+    publish_rds_ca
     return 0
   fi
   docker rm -f "$host_container" >/dev/null 2>&1 || true
@@ -99,7 +101,14 @@ start_host() {
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --stop-signal SIGRTMIN+3 --network "$network" -p 127.0.0.1:8080:80 -p 127.0.0.1:8443:443 "$image"
   # Boot under arm64 emulation takes a while.
-  wait_for_boot "$host_container" && trust_machine_cas && add_ssm_user
+  wait_for_boot "$host_container" && trust_machine_cas && add_ssm_user && publish_rds_ca
+}
+
+# The stand-in for https://truststore.pki.rds.amazonaws.com: the CA of the stand-in database's
+# certificate, where the deploy downloads it from (a file:// URL on the host, pinned by checksum
+# like the real bundle: group_vars/all/local_standins.yml).
+publish_rds_ca() {
+  docker exec -i "$host_container" sh -c "mkdir -p ${rds_ca_on_host%/*} && cat > $rds_ca_on_host" <"$state/rds-ca.pem"
 }
 
 # What the SSM agent does on EC2 at the first session: a local ssm-user that may sudo anything.
@@ -146,9 +155,10 @@ PY
 }
 
 # The stand-ins for what is outside the EC2 host, in one native container on the demo network:
-# PostgreSQL answers at the RDS endpoint's name (a network alias) with the master user and
-# password of the emulator's RDS secret (with the rights RDS gives its master, not a superuser's),
-# and the Git server at git.mecove.test accepts the stack's deploy key only. The generated
+# PostgreSQL answers at the RDS endpoint's name (a network alias), over TLS only (as RDS for
+# PostgreSQL 15+ by default) with a certificate for that name from a CA of its own, with the
+# master user and password of the emulator's RDS secret (with the rights RDS gives its master,
+# not a superuser's), and the Git server at git.mecove.test accepts the stack's deploy key only. The generated
 # inventory file tells configure and deploy where they are.
 start_standins() {
   local image endpoint
@@ -165,14 +175,17 @@ start_standins() {
       -v "$REPO_ROOT/$state/git:/srv/git" "$image"
     wait_for_boot "$standins"
   fi
+  database_tls "$endpoint" || return 1
   for _ in $(seq 1 30); do
     docker exec "$standins" pg_isready -q && break
     sleep 1
   done
+  # `stage` runs this function as a condition, where set -e does not apply: fail explicitly.
+  docker exec "$standins" pg_isready -q || return 1
   # The database role and its password, from the emulator's RDS master secret. The SQL goes on
   # stdin, so the password is on no command line and in no log.
   python - "$(output rds_master_secret_arn)" "$(output rds_db_name)" "$(output region)" <<'PY' \
-    | docker exec -i -u postgres "$standins" psql -q -v ON_ERROR_STOP=1 -d postgres >/dev/null
+    | docker exec -i -u postgres "$standins" psql -q -v ON_ERROR_STOP=1 -d postgres >/dev/null || return 1
 import json, sys, boto3
 arn, db, region = sys.argv[1:]
 secret = json.loads(boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"])
@@ -196,11 +209,36 @@ app_deploy_repo_url: git@$git_host:/srv/git/mecove-app.git
 deploy_key_git_host: $git_host
 deploy_key_git_host_keys:
   - $(docker exec "$standins" cut -d' ' -f1-2 /etc/ssh/ssh_host_ed25519_key.pub)
+# The stand-in database's CA, in place of the RDS bundle (see publish_rds_ca).
+mecove_database_ca_bundle_url: file://$rds_ca_on_host
+mecove_database_ca_bundle_checksum: sha256:$(sha256sum "$state/rds-ca.pem" | cut -d' ' -f1)
 VARS
   # Under arm64 emulation each node process carries the emulator: an API instance is resident at
   # 300-400 MiB here (make deploy-memory), which would pass PM2's limit for Graviton and restart.
   [ "$arch" = amd64 ] || printf '%s\n' "# Emulated arm64 host: its processes' memory is inflated by the emulator." \
     "pm2_app_max_memory: 1G" >>"$standins_vars"
+}
+
+# The stand-in database's TLS: a CA and a certificate for the RDS endpoint's name, made once per
+# stand-ins container (a re-run keeps them, so the pinned checksum does not move); its CA goes to
+# $state/rds-ca.pem. The image accepts TCP logins over TLS only (standins-image.sh).
+database_tls() {
+  docker exec "$standins" bash -euo pipefail -c '
+    dir=/etc/postgresql/standin-tls
+    if [ ! -f "$dir/server.crt" ]; then
+      mkdir -p "$dir" && cd "$dir"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+        -subj "/CN=mecove stand-in RDS CA" -keyout ca.key -out ca.crt 2>/dev/null
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" \
+        -keyout server.key -out server.csr 2>/dev/null
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 \
+        -extfile <(printf "subjectAltName=DNS:%s\n" "$1") -out server.crt 2>/dev/null
+      chown postgres:postgres server.key && chmod 0600 server.key ca.key
+      printf "ssl = on\nssl_cert_file = \047%s\047\nssl_key_file = \047%s\047\n" "$dir/server.crt" "$dir/server.key" \
+        > "$(ls -d /etc/postgresql/*/main)/conf.d/standin-tls.conf"
+      systemctl reload postgresql
+    fi
+    cat "$dir/ca.crt"' database_tls "$1" >"$state/rds-ca.pem"
 }
 
 # Commit examples/mecove-app (as it is in this working tree) to main of the stand-in remote; a

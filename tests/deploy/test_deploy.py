@@ -3,7 +3,7 @@
 First deploy (done by the demo) -> a check run (--check --diff) of a new commit -> code-change
 deploy under load, killed midway and run again -> a commit whose build fails -> a commit whose
 migration fails -> rollback -> a report through API, queue and worker to a PDF -> an env change
-that fails the health gate -> an unknown ref.
+that fails the health gate -> an unknown ref -> a CA bundle that is not the pinned one.
 The no-op deploy is the demo's second run, which the test harness requires to report changed=0
 for every playbook, deploy.yml included.
 """
@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from conftest import (APP, REPO, LoadLoop, fill_the_app_secret, git, host_state, https, nice_of, on_host, playbook,
+from conftest import (APP, HOST, REPO, LoadLoop, fill_the_app_secret, git, host_state, https, nice_of, on_host, playbook,
                       playbook_command, pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases,
                       wait_for)
 
@@ -207,3 +207,31 @@ def test_an_unknown_ref_fails_before_anything_changes():
     assert "app_deploy_ref 'no-such-branch' is not a branch, a tag or a commit" in text, run.output[-3000:]
     assert run.changed == 0, run.output[-3000:]
     assert host_state() == before
+
+
+def test_the_database_is_checked_against_the_pinned_ca_bundle_only():
+    """The app reaches the database over TLS and checks it (verify-full) against the CA bundle
+    the deploy installed; a bundle that is not the pinned one stops the deploy before anything
+    trusts it, naming the checksum's variable (the stand-in serves its CA at a file:// URL)."""
+    bundle = "/opt/mecove-standins/rds-ca-bundle.pem"
+    installed = on_host("sha256sum", "/usr/local/share/mecove/rds-ca-bundle.pem").split()[0]
+    assert installed == on_host("sha256sum", bundle).split()[0]
+    before = host_state()
+    run = playbook("deploy.yml", "-e", f"mecove_database_ca_bundle_checksum=sha256:{'0' * 64}", log="ca-bundle")
+    assert run.rc != 0, run.output[-3000:]
+    text = " ".join(run.output.split())
+    assert "set mecove_database_ca_bundle_checksum to sha256:<its sha256sum>" in text, run.output[-3000:]
+    assert host_state() == before
+    assert on_host("sha256sum", "/usr/local/share/mecove/rds-ca-bundle.pem").split()[0] == installed
+
+    # The env file's DATABASE_URL connects; the same URL checked against the system's CAs does not.
+    env = dict(line.split("=", 1) for line in on_host("cat", f"{APP}/shared/.env").splitlines() if "=" in line)
+    url = env["DATABASE_URL"].strip("'\"")
+    assert "sslmode=verify-full" in url
+    other = url.replace("/usr/local/share/mecove/rds-ca-bundle.pem", "/etc/ssl/certs/ca-certificates.crt")
+    answers = []
+    for candidate in (url, other):
+        proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "SELECT 1"'],
+                              input=candidate + "\n", capture_output=True, text=True, check=False)
+        answers.append((proc.returncode, proc.stdout.strip(), "certificate verify failed" in proc.stderr))
+    assert answers == [(0, "1", False), (2, "", True)], answers

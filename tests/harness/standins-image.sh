@@ -3,7 +3,8 @@
 # and an SSH Git server for the app's Git remote (scripts/demo.sh runs one container of it).
 # Native amd64, on top of the local Debian 12 systemd base image; nothing is pulled. Cached like
 # the base image: rebuilt only when this script or the base image changes. Prints the image.
-#   PostgreSQL 15 (Debian 12's; RDS runs 16): listens on the container network, password login.
+#   PostgreSQL 15 (Debian 12's; RDS runs 16): listens on the container network, password login
+#   over TLS only.
 #   Git: user git with git-shell (fetch and push only), key login only, repositories under
 #   /srv/git (a folder of the controller, mounted by demo.sh).
 source "$(dirname "$0")/lib.sh"
@@ -30,10 +31,11 @@ apt-get install -y -q postgresql openssh-server git
 rm -f /usr/sbin/policy-rc.d
 rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 
-# PostgreSQL: reachable from the other containers of the demo network, with a password.
+# PostgreSQL: reachable from the other containers of the demo network, with a password and over
+# TLS only, as RDS for PostgreSQL 15+ (rds.force_ssl=1); demo.sh gives it a certificate.
 conf_dir="$(ls -d /etc/postgresql/*/main)"
 printf "listen_addresses = '*'\npassword_encryption = scram-sha-256\n" > "$conf_dir/conf.d/mecove.conf"
-echo 'host all all 0.0.0.0/0 scram-sha-256' >> "$conf_dir/pg_hba.conf"
+echo 'hostssl all all 0.0.0.0/0 scram-sha-256' >> "$conf_dir/pg_hba.conf"
 
 # Git over SSH: one account, keys only, a shell that runs nothing but Git's transfer commands.
 useradd --create-home --home-dir /home/git --shell /usr/bin/git-shell git

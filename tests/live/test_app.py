@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
@@ -105,6 +105,18 @@ def test_the_app_connects_as_its_own_database_role_not_the_master(host, app, tar
     env = dict(line.split("=", 1) for line in host.file(app["env"]).content_string.splitlines() if "=" in line)
     user = unquote(urlsplit(env["DATABASE_URL"].strip("'\"`")).username or "")
     assert user == target.hostvars["mecove_rds_app_username"] != target.hostvars["mecove_rds_master_username"], user
+
+
+def test_the_database_is_reached_over_tls_checked_against_the_pinned_ca_bundle(host, app, target):
+    """verify-full with the bundle the deploy installed, which is byte for byte the pinned one."""
+    if target.hostvars.get("mecove_database_tls") != "verify-full":
+        pytest.skip(f"mecove_database_tls is {target.hostvars.get('mecove_database_tls')}: the server is not checked")
+    env = dict(line.split("=", 1) for line in host.file(app["env"]).content_string.splitlines() if "=" in line)
+    query = dict(parse_qsl(urlsplit(env["DATABASE_URL"].strip("'\"`")).query))
+    bundle = target.hostvars["mecove_database_ca_bundle_path"]
+    assert query == {"sslmode": "verify-full", "sslrootcert": bundle}, query
+    algorithm, digest = target.hostvars["mecove_database_ca_bundle_checksum"].split(":")
+    assert (algorithm, host.file(bundle).sha256sum) == ("sha256", digest)
 
 
 def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, app):
