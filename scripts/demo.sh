@@ -158,8 +158,8 @@ PY
 # PostgreSQL answers at the RDS endpoint's name (a network alias), over TLS only (as RDS for
 # PostgreSQL 15+ by default) with a certificate for that name from a CA of its own, with the
 # master user and password of the emulator's RDS secret (with the rights RDS gives its master,
-# not a superuser's), and the Git server at git.mecove.test accepts the stack's deploy key only. The generated
-# inventory file tells configure and deploy where they are.
+# not a superuser's), and the Git server at git.mecove.test accepts the stack's deploy key only.
+# The generated inventory file tells configure and deploy where they are.
 start_standins() {
   local image endpoint
   image="$(bash tests/harness/standins-image.sh)"

@@ -91,6 +91,20 @@ def psql(sql):
     return sh("docker", "exec", "-u", "postgres", STANDINS, "psql", "-d", "mecove", "-tAc", sql).strip()
 
 
+def env_file():
+    """The app's env file on the host, {name: value} with the values unquoted."""
+    lines = on_host("cat", f"{APP}/shared/.env").splitlines()
+    return {name: value.strip("'\"") for name, value in (line.split("=", 1) for line in lines if "=" in line)}
+
+
+def psql_on_host(url, sql):
+    """SQL from the app host over a connection URL (on stdin, never a command line), as the app
+    connects: (rc, the rows as text, stderr)."""
+    proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "$0"', sql],
+                          input=url + "\n", capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout.strip(), proc.stderr
+
+
 def git(*args):
     env = dict(os.environ, GIT_AUTHOR_NAME="deploy-tests", GIT_AUTHOR_EMAIL="tests@mecove.test",
                GIT_COMMITTER_NAME="deploy-tests", GIT_COMMITTER_EMAIL="tests@mecove.test")

@@ -14,11 +14,15 @@ import signal
 import subprocess
 import time
 
-from conftest import (APP, HOST, REPO, LoadLoop, fill_the_app_secret, git, host_state, https, nice_of, on_host, playbook,
-                      playbook_command, pm2_pids, psql, push_commit, record, releases, serving, unfinished_releases,
-                      wait_for)
+import yaml
+from conftest import (APP, REPO, LoadLoop, env_file, fill_the_app_secret, git, host_state, https, nice_of, on_host,
+                      playbook, playbook_command, pm2_pids, psql, psql_on_host, push_commit, record, releases, serving,
+                      unfinished_releases, wait_for)
 
 RELEASE = re.compile(r"^\d{14}-[0-9a-f]{12}$")
+# The RDS CA bundle on the host (the inventory's path).
+CA_BUNDLE = yaml.safe_load((REPO / "inventories/local/group_vars/all/aws_stack.yml").read_text())[
+    "mecove_database_ca_bundle_path"]
 STATE = {}  # what one case leaves for the next
 
 
@@ -213,25 +217,23 @@ def test_the_database_is_checked_against_the_pinned_ca_bundle_only():
     """The app reaches the database over TLS and checks it (verify-full) against the CA bundle
     the deploy installed; a bundle that is not the pinned one stops the deploy before anything
     trusts it, naming the checksum's variable (the stand-in serves its CA at a file:// URL)."""
-    bundle = "/opt/mecove-standins/rds-ca-bundle.pem"
-    installed = on_host("sha256sum", "/usr/local/share/mecove/rds-ca-bundle.pem").split()[0]
-    assert installed == on_host("sha256sum", bundle).split()[0]
+    # Where the stand-in serves its CA: scripts/demo.sh writes the URL into the local inventory.
+    served = yaml.safe_load((REPO / "inventories/local/group_vars/all/local_standins.yml").read_text())[
+        "mecove_database_ca_bundle_url"].removeprefix("file://")
+    installed = on_host("sha256sum", CA_BUNDLE).split()[0]
+    assert installed == on_host("sha256sum", served).split()[0]
     before = host_state()
     run = playbook("deploy.yml", "-e", f"mecove_database_ca_bundle_checksum=sha256:{'0' * 64}", log="ca-bundle")
     assert run.rc != 0, run.output[-3000:]
     text = " ".join(run.output.split())
     assert "set mecove_database_ca_bundle_checksum to sha256:<its sha256sum>" in text, run.output[-3000:]
     assert host_state() == before
-    assert on_host("sha256sum", "/usr/local/share/mecove/rds-ca-bundle.pem").split()[0] == installed
+    assert on_host("sha256sum", CA_BUNDLE).split()[0] == installed
 
     # The env file's DATABASE_URL connects; the same URL checked against the system's CAs does not.
-    env = dict(line.split("=", 1) for line in on_host("cat", f"{APP}/shared/.env").splitlines() if "=" in line)
-    url = env["DATABASE_URL"].strip("'\"")
-    assert "sslmode=verify-full" in url
-    other = url.replace("/usr/local/share/mecove/rds-ca-bundle.pem", "/etc/ssl/certs/ca-certificates.crt")
-    answers = []
-    for candidate in (url, other):
-        proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "SELECT 1"'],
-                              input=candidate + "\n", capture_output=True, text=True, check=False)
-        answers.append((proc.returncode, proc.stdout.strip(), "certificate verify failed" in proc.stderr))
+    url = env_file()["DATABASE_URL"]
+    assert f"sslmode=verify-full&sslrootcert={CA_BUNDLE}" in url
+    answers = [psql_on_host(candidate, "SELECT 1")
+               for candidate in (url, url.replace(CA_BUNDLE, "/etc/ssl/certs/ca-certificates.crt"))]
+    answers = [(rc, rows, "certificate verify failed" in stderr) for rc, rows, stderr in answers]
     assert answers == [(0, "1", False), (2, "", True)], answers

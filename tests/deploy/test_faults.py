@@ -30,8 +30,8 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
-from conftest import (APP, HOST, PM2, STANDINS, LoadLoop, emulator, healthy, host_state, https, on_host, playbook,
-                      pm2_jlist, psql, rds_master_secret, record, sh, wait_for)
+from conftest import (APP, HOST, PM2, STANDINS, LoadLoop, emulator, env_file, healthy, host_state, https, on_host,
+                      playbook, pm2_jlist, psql, psql_on_host, rds_master_secret, record, sh, wait_for)
 
 
 def processes():
@@ -88,8 +88,8 @@ def test_the_app_keeps_working_when_rds_rotates_the_master_password():
     jobs) run with no deploy in between. The master also gets objects of its own in the app's
     schema, as a stack deployed before the app had its role has, for the last case."""
     arn, master = rds_master_secret()
-    env = dict(line.split("=", 1) for line in on_host("cat", f"{APP}/shared/.env").splitlines() if "=" in line)
-    url = urlsplit(env["DATABASE_URL"].strip("'\""))
+    env = env_file()
+    url = urlsplit(env["DATABASE_URL"])
     assert unquote(url.username) == "mecove_app" != master["username"], url.username
 
     rotated = dict(master, password=secrets.token_hex(20))
@@ -106,9 +106,8 @@ def test_the_app_keeps_working_when_rds_rotates_the_master_password():
     assert psql(OWNERS) == "|".join([master["username"]] * 5)
 
     # A connection the app opens now, with what its env file holds (the URL goes on stdin).
-    proc = subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", 'IFS= read -r url; psql -X -tA "$url" -c "SELECT current_user"'],
-                          input=env["DATABASE_URL"].strip("'\"") + "\n", capture_output=True, text=True, check=False)
-    assert (proc.returncode, proc.stdout.strip()) == (0, "mecove_app"), proc.stderr
+    rc, rows, stderr = psql_on_host(env["DATABASE_URL"], "SELECT current_user")
+    assert (rc, rows) == (0, "mecove_app"), stderr
     assert healthy()
 
 
