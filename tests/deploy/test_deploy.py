@@ -8,6 +8,7 @@ The no-op deploy is the demo's second run, which the test harness requires to re
 for every playbook, deploy.yml included.
 """
 
+import json
 import os
 import re
 import signal
@@ -59,11 +60,13 @@ def test_a_check_run_names_the_commit_it_would_deploy_and_changes_nothing():
 
 
 def test_code_change_deploy_killed_midway_then_run_again_switches_without_dropping_a_request():
-    """The code-change deploy is first killed (kill -9 of ansible-playbook while the host installs
-    the dependencies): the old release serves every request throughout. The operator then fills
+    """The code-change deploy is first killed (kill -9 of ansible-playbook while the host builds
+    the release): the old release serves every request throughout. The operator then fills
     in the app secret the stack created empty (test_secrets.py searches for its values everywhere)
     and runs the deploy again: it converges (the migration runs before the switch, the killed
-    deploy's unfinished folder is removed) and the switch drops no request. One case, not two:
+    deploy's unfinished folder is removed) and the switch drops no request. The commit leaves the
+    dependency files as they were, so the release starts from a copy of the serving release's
+    node_modules. One case, not two:
     a deploy that builds takes minutes on the emulated host."""
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
     column = f"notes_{stamp}"
@@ -81,19 +84,19 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
     with log_path.open("w") as log:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_for(lambda: nice_of("pnpm install") or proc.poll() is not None, 300)
-            assert proc.poll() is None, f"the deploy ended before the install step:\n{log_path.read_text()[-3000:]}"
-            # The install runs at a lower CPU priority than the serving API and worker.
-            installing = nice_of("pnpm install")
+            wait_for(lambda: nice_of("pnpm build") or proc.poll() is not None, 300)
+            assert proc.poll() is None, f"the deploy ended before the build step:\n{log_path.read_text()[-3000:]}"
+            # The build runs at a lower CPU priority than the serving API and worker.
+            building = nice_of("pnpm build")
             time.sleep(5)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     time.sleep(3)
-    assert installing and set(installing.values()) == {10}, installing
+    assert building and set(building.values()) == {10}, building
     assert serving() == (STATE["first"], STATE["first"])
-    # The orphaned install on the host ends on its own; let it, as an operator's retry would.
-    wait_for(lambda: not nice_of("pnpm install"), 300, step=2)
+    # The orphaned build on the host ends on its own; let it, as an operator's retry would.
+    wait_for(lambda: not nice_of("pnpm build"), 300, step=2)
     unfinished = unfinished_releases()
     assert unfinished, "the killed deploy left no release folder: it was killed too early or too late"
     fill_the_app_secret()
@@ -101,6 +104,7 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
     time.sleep(2)
     load.stop()
     assert run.rc == 0, run.output[-4000:]
+    assert f"copied node_modules of release {STATE['first']}" in run.output
     version, current = serving()
     assert current.endswith(sha[:12]) and version == current
     assert current != STATE["first"] and STATE["first"] in releases()  # the old release stays for rollback
@@ -121,7 +125,7 @@ def test_code_change_deploy_killed_midway_then_run_again_switches_without_droppi
 def failed_deploy(branch, files, log):
     sha = push_commit(branch, files, f"Deliberately broken ({branch})")
     before = host_state()
-    run = playbook("deploy.yml", "-e", f"app_deploy_ref={branch}", log=log)
+    run = playbook("deploy.yml", "-vvv", "-e", f"app_deploy_ref={branch}", log=log)
     assert run.rc != 0, run.output[-3000:]
     assert before["serving"] == (STATE["second"], STATE["second"])
     # The previous release serves on, with the same env file and processes; the failed release
@@ -132,9 +136,15 @@ def failed_deploy(branch, files, log):
 
 
 def test_a_commit_whose_build_fails_leaves_the_previous_release_serving():
+    """The commit also changes package.json (its description only): the release installs its
+    dependencies from nothing rather than copying the serving release's."""
+    package = json.loads(git("show", "origin/main:package.json"))
+    package["description"] += " (changed)"
     run = failed_deploy("broken-build", {
         "src/shared/broken.ts": 'export const broken: number = "not a number";\n',
+        "package.json": json.dumps(package, indent=2) + "\n",
     }, "broken-build")
+    assert "no node_modules copied" in run.output, run.output[-3000:]
     assert "failed at the build step" in run.output, run.output[-3000:]
     assert "TS2322" in run.output  # the compiler's reason is shown
     assert f"Release {STATE['second']} is still serving" in run.output
