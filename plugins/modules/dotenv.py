@@ -65,6 +65,14 @@ options:
         kept, and a new file is created readable by its owner only.
     type: raw
     default: '0600'
+  backup:
+    type: bool
+    default: false
+    description:
+      - When the content changes, keep a copy of the existing file beside it, with its owner, group and mode (after
+        they are set as asked), named in RV(backup_file). A deploy puts it back if the new values fail.
+      - Nothing is kept for a new file, a symbolic link at O(path), a change of owner, group or mode alone, or in
+        check mode.
 notes:
   - Supports check mode and diff mode. The diff shows one line per key, with V(<hidden>) in place of every value,
     V(<hidden, old value>) and V(<hidden, new value>) for a value that changes, and lines for the file's owner,
@@ -153,6 +161,11 @@ changed_keys:
   type: list
   elements: str
   sample: ["DATABASE_URL"]
+backup_file:
+  description: The copy of the previous file, kept with O(backup=true) when the content changed.
+  returned: changed and backup made
+  type: str
+  sample: /home/mecove/app/shared/.env.4182.2026-12-04@17:52:03~
 """
 
 import os
@@ -380,6 +393,8 @@ def run_present(module, path, result, diff):
         # Before new values land: tighten the existing file (atomic_move copies its owner and mode).
         changed = module.set_fs_attributes_if_different(file_args, changed, diff=attr_diff)
     if content_changed and not module.check_mode:
+        if module.params["backup"] and exists:
+            result["backup_file"] = module.backup_local(path)
         write_atomically(module, path, data)
         changed = module.set_fs_attributes_if_different(file_args, changed, diff=attr_diff)
     result["changed"] = changed
@@ -417,6 +432,7 @@ def main():
             env=dict(type="dict", no_log=True),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             mode=dict(type="raw", default="0600"),
+            backup=dict(type="bool", default=False),
         ),
         required_if=[["state", "present", ["env"]]],
         add_file_common_args=True,

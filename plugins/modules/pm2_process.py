@@ -69,7 +69,12 @@ options:
     description:
       - Seconds to wait, after starting, restarting or reloading, until every instance of the target
         applications is online twice in a row with no new restarts. The module fails when they are not.
-      - V(0) returns as soon as PM2 has accepted the command.
+      - Also the longest wait before acting, for O(state=started), V(restarted) or V(reloaded). While PM2 is
+        itself starting, restarting or stopping an instance of a target application (after a crash, say), or
+        brought one online less than 3 seconds ago, the module waits until it is done, so that its command does
+        not overlap PM2's own restart (a reload in that window can leave a cluster worker that PM2 no longer
+        lists). Past this bound it acts anyway, with a warning naming the instances.
+      - V(0) returns as soon as PM2 has accepted the command, and acts without waiting first.
     type: int
     default: 60
 notes:
@@ -165,6 +170,13 @@ processes:
       description: Working folder of the process.
       type: str
       sample: /home/mecove/app/current
+    cwd_resolved:
+      description:
+        - The folder the running process is in, as the kernel resolved it. A symlinked C(cwd) in the ecosystem file
+          shows its target, so this names the release a process really runs.
+        - V(null) when the process does not run or its folder cannot be read.
+      type: str
+      sample: /home/mecove/app/releases/20260101T120000Z-3f2c1ab
     node_args:
       description: Arguments given to node.
       type: list
@@ -180,6 +192,7 @@ processes:
       instances: 2
       script: /home/mecove/app/current/dist/api/server.js
       cwd: /home/mecove/app/current
+      cwd_resolved: /home/mecove/app/releases/20260101T120000Z-3f2c1ab
       node_args: ["--enable-source-maps"]
 actions:
   description: What the module did (or would do, in check mode) to each target application.
@@ -197,6 +210,13 @@ saved:
   returned: always
   type: bool
   sample: true
+waited:
+  description:
+    - Seconds the module waited, before acting, for PM2 to finish its own start, restart or stop of an
+      instance (see O(wait_timeout)); V(0) when nothing was in progress.
+  returned: always
+  type: float
+  sample: 6.2
 """
 
 import json
@@ -213,6 +233,10 @@ STATES = ("started", "stopped", "restarted", "reloaded", "absent")
 ACTION_ORDER = ("delete", "stop", "start", "restart", "reload")
 # Actions after which the module waits for the processes to be online.
 RUNNING_ACTIONS = ("start", "restart", "reload")
+# PM2's statuses of an instance it is starting, restarting or stopping on its own.
+TRANSITIONAL_STATUSES = ("launching", "stopping", "waiting restart", "one-launch-status")
+# An instance online for less time than this may still be finishing PM2's own restart.
+STEADY_AFTER_MS = 3000
 JS_ECOSYSTEM_SUFFIXES = (".config.js", ".config.cjs", ".config.mjs")
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -276,6 +300,17 @@ def _int(value, default=0):
         return default
 
 
+def resolved_cwd(pid):
+    """The working folder of a running process as the kernel resolved it (symlinks followed), or
+    None when it is not running or cannot be read (another user's process, no /proc)."""
+    if pid <= 0:
+        return None
+    try:
+        return os.readlink("/proc/%d/cwd" % pid)
+    except OSError:
+        return None
+
+
 def summarize(processes):
     """Safe per-instance summaries of raw jlist entries: no environment, ever."""
     counts = {}
@@ -301,6 +336,7 @@ def summarize(processes):
                 "instances": counts[proc.get("name")],
                 "script": env.get("pm_exec_path"),
                 "cwd": env.get("pm_cwd"),
+                "cwd_resolved": resolved_cwd(_int(proc.get("pid"))),
                 "node_args": [str(arg) for arg in node_args],
             }
         )
@@ -447,6 +483,39 @@ def settled(before, after, names):
     return view(before) == current
 
 
+def in_progress(processes, names, now_ms):
+    """'name[id] status' of each instance of the named apps that PM2 is (re)starting or stopping on its own,
+    or brought online less than STEADY_AFTER_MS ago (raw jlist entries; now_ms: the host's clock)."""
+    busy = []
+    for proc in processes:
+        env = proc.get("pm2_env") or {}
+        if proc.get("name") not in names:
+            continue
+        status = env.get("status")
+        young = status == "online" and now_ms - _int(env.get("pm_uptime"), 0) < STEADY_AFTER_MS
+        if status in TRANSITIONAL_STATUSES or young:
+            busy.append("%s[%s] %s" % (proc.get("name"), proc.get("pm_id", env.get("pm_id")), status))
+    return busy
+
+
+def wait_until_steady(module, pm2, names, listed, timeout):
+    """(jlist entries, seconds waited) once PM2 is not itself (re)starting or stopping an instance of the
+    named apps (see in_progress); past timeout, the last list, with a warning."""
+    start = time.time()
+    deadline = start + timeout
+    while True:
+        busy = in_progress(listed, names, time.time() * 1000)
+        if not busy:
+            return listed, round(time.time() - start, 1)
+        if time.time() >= deadline:
+            module.warn(
+                "PM2 was still starting, restarting or stopping %s after %d s; acting anyway" % (", ".join(busy), timeout)
+            )
+            return listed, round(time.time() - start, 1)
+        time.sleep(1)
+        listed = pm2.jlist()
+
+
 def daemon_running(pm2_home):
     """Whether PM2's daemon (pid file in PM2_HOME) is alive, without spawning it as any pm2 command would."""
     try:
@@ -547,6 +616,9 @@ def run_module(module):
     names = target_names(params["name"], declared)
 
     raw = pm2.jlist()
+    waited = 0.0
+    if params["state"] in ("started", "restarted", "reloaded") and params["wait_timeout"] > 0 and not module.check_mode:
+        raw, waited = wait_until_steady(module, pm2, names, raw, params["wait_timeout"])
     before = summarize(raw)
     actions = plan(params["state"], names, before, has_ecosystem=bool(ecosystem))
     argvs = commands(pm2_executable, actions, ecosystem)
@@ -555,6 +627,7 @@ def run_module(module):
         "actions": {name: action or "none" for name, action in actions.items()},
         "commands": [" ".join(shlex.quote(arg) for arg in argv) for argv in argvs],
         "saved": False,
+        "waited": waited,
     }
 
     if module.check_mode:

@@ -52,17 +52,18 @@ class Run:
 
 
 def playbook_command(name, *args):
-    """(argv, environment) of ansible-playbook playbooks/NAME with the local inventory, as
-    scripts/demo.sh runs it: the emulator's endpoint and dummy credentials."""
+    """(argv, environment) of ansible-playbook playbooks/NAME (or NAME, a path from the repo's
+    root) with the local inventory, as scripts/demo.sh runs it: the emulator's endpoint and
+    dummy credentials."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     env.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     env.setdefault("AWS_ACCESS_KEY_ID", "testing")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    return [str(REPO / ".venv/bin/ansible-playbook"), f"playbooks/{name}", *args], env
+    return [str(REPO / ".venv/bin/ansible-playbook"), name if "/" in name else f"playbooks/{name}", *args], env
 
 
 def playbook(name, *args, log=None):
-    """Run playbooks/NAME (see playbook_command); its output goes to tests/output/deploy-LOG.log."""
+    """Run playbooks/NAME or NAME (see playbook_command); its output goes to tests/output/deploy-LOG.log."""
     argv, env = playbook_command(name, *args)
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)

@@ -11,6 +11,8 @@ emulation on 2 shared cores, where one node process takes ~10 s to start.
     request); a job enqueued before the kill completes.
   - a request on its way to the API while every instance gets SIGINT (PostgreSQL frozen, so it
     is held in the instance): answered as usual, 200 ok, and logged as answered while draining.
+  - a reload of the API (pm2_process) while PM2 is restarting a crashed instance: it waits for that
+    restart first, and PM2 lists every process its daemon runs afterwards.
   - Redis restarted under a request loop: /health fails while Redis is down, and answers again
     within 30 s of Redis being back, with no restart of the API or the worker.
   - a reboot of the host container with jobs queued and no worker to take them: every service
@@ -30,8 +32,9 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
-from conftest import (APP, HOST, PM2, STANDINS, LoadLoop, emulator, env_file, healthy, host_state, https, on_host,
-                      playbook, pm2_jlist, psql, psql_on_host, rds_master_secret, record, sh, wait_for)
+from conftest import (APP, HOST, PM2, REPO, STANDINS, LoadLoop, emulator, env_file, healthy, host_state, https,
+                      on_host, playbook, playbook_command, pm2_jlist, psql, psql_on_host, rds_master_secret, record, sh,
+                      wait_for)
 
 
 def processes():
@@ -177,6 +180,49 @@ def test_a_request_on_its_way_to_a_draining_api_instance_is_answered_as_usual():
     assert set(drained) == set(api), stopped[-4:]
     assert sum(drained.values()) >= 1, drained
     record("request in flight while the API drains", answer=status, answered_while_draining=drained, back_online_s=round(back, 1))
+
+
+def test_a_reload_while_pm2_restarts_a_crashed_api_instance_waits_for_that_restart():
+    """kill -9 of one API instance with PostgreSQL frozen, so that PM2's restart of it cannot finish
+    (a new instance queries the database before it tells PM2 it is ready), and at once a reload of
+    the API by pm2_process, the module the deploy reloads with. The module must wait until PM2's
+    own restart is done before it reloads (a reload overlapping it can leave a cluster worker that
+    PM2 no longer lists); afterwards PM2 lists every process its daemon runs."""
+    wait_for(lambda: healthy() and online(), 60)
+    api = [pid for name, pid, _s, _r in processes() if name == "api"]
+    _argv, env = playbook_command("deploy.yml")
+    # Its JSON result on stdout, alone: no -vvv lines (the module touches no secret).
+    env.update(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_VERBOSITY="0")
+    options = {"ecosystem": "/home/mecove/ecosystem.config.json", "name": "api", "state": "reloaded",
+               "pm2_executable": "/usr/local/bin/pm2", "pm2_home": "/home/mecove/.pm2", "wait_timeout": 120}
+    command = [str(REPO / ".venv/bin/ansible"), "mecove-app", "--become", "--become-user", "mecove",
+               "-m", "mecove.platform.pm2_process", "-a", json.dumps(options)]
+    sh("docker", "pause", STANDINS)
+    try:
+        on_host("kill", "-9", str(api[0]))
+        reload = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(15)
+    finally:
+        sh("docker", "unpause", STANDINS)
+    out, err = reload.communicate(timeout=300)
+    assert reload.returncode == 0, out[-3000:] + err[-2000:]
+    # The JSON document, without what other callbacks (the timer) print after it.
+    result = json.JSONDecoder().raw_decode(out[out.index("{"):])[0]["plays"][0]["tasks"][0]["hosts"]["mecove-app"]
+    assert result["actions"] == {"api": "reload"}, result
+    assert result["waited"] > 0, result
+    assert [p["status"] for p in result["processes"]] == ["online", "online"], result
+    wait_for(lambda: healthy() and online(), 60)
+    daemon = on_host("cat", "/home/mecove/.pm2/pm2.pid").strip()
+
+    def all_listed():
+        """every process the PM2 daemon runs is one PM2 lists"""
+        children = {int(pid) for pid in on_host("ps", "-o", "pid=", "--ppid", daemon).split()}
+        return children == {pid for _n, pid, _s, _r in processes()}
+
+    # A replaced instance leaves PM2's list at once, and the daemon within its kill_timeout (12 s).
+    wait_for(all_listed, 30)
+    record("reload while PM2 restarts a crashed API instance", waited_s=result["waited"])
 
 
 def test_redis_restart_under_load_needs_no_app_restart():

@@ -119,8 +119,9 @@ def test_the_database_is_reached_over_tls_checked_against_the_pinned_ca_bundle(h
     assert (algorithm, host.file(bundle).sha256sum) == ("sha256", digest)
 
 
-def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, app):
+def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, app, target):
     processes = jlist(host, app)
+    wait_ready = target.setting("pm2_app_wait_ready", "pm2_app")
     by_name = {}
     for proc in processes:
         by_name.setdefault(proc["name"], []).append(proc)
@@ -134,10 +135,21 @@ def test_both_processes_are_online_api_in_cluster_mode_with_source_maps(host, ap
         assert "--enable-source-maps" in env["node_args"]
         assert f"--env-file={app['env']}" in env["node_args"]
         assert env["pm_cwd"] == app["current"]  # the symlink, so a reload runs the new release
-        assert env["wait_ready"] is True
+        assert env["wait_ready"] is (str(wait_ready).lower() == "true")
+        # Finishes its requests at PM2's SIGINT, for an app without a SIGINT handler (pm2_app_graceful_exit).
+        assert "--require=/usr/local/lib/mecove-graceful-exit.cjs" in env["node_args"]
         assert host.file(env["pm_exec_path"] + ".map").is_file, env["pm_exec_path"]
     worker = by_name["worker"][0]["pm2_env"]
     assert worker["kill_timeout"] > 30000 and worker["treekill"] is False  # drains its jobs, Chromium spared
+
+
+def test_every_process_runs_from_the_serving_release(host, app):
+    """What the deploy checks after each switch: the folder each process is in, as the kernel
+    resolved `current` when PM2 entered it, is the release `current` points at now."""
+    release = host.run(f"readlink -f {app['current']}").stdout.strip()
+    for proc in jlist(host, app):
+        folder = host.run(f"sudo -u {app['user']} readlink /proc/{proc['pid']}/cwd")
+        assert folder.stdout.strip() == release, (proc["name"], proc["pm_id"], folder.stdout, folder.stderr)
 
 
 def test_each_process_has_a_heap_limit_and_a_memory_limit(host, app, target):

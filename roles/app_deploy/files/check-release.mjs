@@ -1,9 +1,10 @@
 // The deploy's health gate (mecove.platform.app_deploy). Starts the API of a release that
 // does not serve yet on a loopback port of its own, waits until its health endpoint answers
-// 200 with status "ok" (and, when given, the expected release id), then stops it.
+// 200 (and, when asked, JSON holding the expected fields and the release id), then stops it.
 //
 //   node check-release.mjs --dir <release> --script dist/api/server.js --env-file <.env>
-//        --port 3100 [--path /health] [--expect-version <id>] [--timeout 120]
+//        --port 3100 [--path /health] [--expect-json '{"status":"ok"}']
+//        [--version-key version --expect-version <id>] [--timeout 120]
 //        [--node-args '["--enable-source-maps"]']
 //
 // Prints one JSON line; exit 0 when the release is healthy, 1 otherwise (with the reason and
@@ -14,7 +15,7 @@ import net from "node:net";
 import path from "node:path";
 
 const argv = process.argv.slice(2);
-const opts = { path: "/health", timeout: "120", nodeArgs: "[]" };
+const opts = { path: "/health", timeout: "120", nodeArgs: "[]", expectJson: "{}" };
 for (let i = 0; i < argv.length; i += 2) {
   const [key, value] = [argv[i], argv[i + 1]];
   if (value === undefined) usage(`${key} needs a value`);
@@ -26,11 +27,15 @@ for (const required of ["dir", "script", "envFile", "port"]) {
 }
 const port = Number(opts.port);
 let nodeArgs;
+let expected;
 try {
   nodeArgs = JSON.parse(opts.nodeArgs);
+  expected = JSON.parse(opts.expectJson);
 } catch {
-  usage("--node-args must be a JSON list of strings");
+  usage("--node-args must be a JSON list of strings and --expect-json a JSON object");
 }
+if (expected === null || typeof expected !== "object" || Array.isArray(expected)) usage("--expect-json must be a JSON object");
+if (opts.versionKey && !opts.expectVersion) usage("--version-key needs --expect-version");
 const deadline = Date.now() + Number(opts.timeout) * 1000;
 
 function usage(message) {
@@ -76,11 +81,12 @@ child.on("exit", (code, signal) => {
 async function probe() {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${opts.path}`, { signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
     let body;
     try {
-      body = await res.json();
+      body = JSON.parse(text);
     } catch {
-      body = null;
+      body = text.slice(0, 200);
     }
     return { status: res.status, body };
   } catch (err) {
@@ -104,25 +110,31 @@ async function stop() {
 const started = Date.now();
 let last = { status: 0, error: "not probed yet" };
 let versionError = null;
+// Only what was asked: an app that answers plain text passes with a 200 alone.
+const holds = (body) =>
+  Object.entries(expected).every(([key, value]) => body !== null && typeof body === "object" && body[key] === value);
 while (Date.now() < deadline && !exited) {
   last = await probe();
-  const healthy = last.status === 200 && last.body?.status === "ok";
-  const rightVersion = !opts.expectVersion || last.body?.version === opts.expectVersion;
-  if (healthy && rightVersion) {
+  const healthy = last.status === 200 && holds(last.body);
+  const version = opts.versionKey ? last.body?.[opts.versionKey] : undefined;
+  if (healthy && (!opts.versionKey || version === opts.expectVersion)) {
     await stop();
     console.log(JSON.stringify({ ok: true, seconds: (Date.now() - started) / 1000, health: last.body }));
     process.exit(0);
   }
-  if (healthy && !rightVersion) {
-    versionError = `${opts.path} reports version ${last.body?.version}, expected ${opts.expectVersion}`;
+  if (healthy) {
+    versionError = `${opts.path} reports ${opts.versionKey} ${JSON.stringify(version)}, expected ${opts.expectVersion}`;
     break;
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
+// The reason is read before this script stops the API itself.
+const died = exited;
 await stop();
 let reason;
 if (versionError) reason = versionError;
-else if (exited) reason = `the API exited (code ${exited.code}, signal ${exited.signal}) before it was healthy`;
+else if (died) reason = `the API exited (code ${died.code}, signal ${died.signal}) before it was healthy`;
+else if (last.status === 200) reason = `${opts.path} answered 200 without ${opts.expectJson} within ${opts.timeout} s`;
 else if (last.status !== 0) reason = `${opts.path} still answered ${last.status} after ${opts.timeout} s`;
 else reason = `${opts.path} did not answer within ${opts.timeout} s (${last.error})`;
 console.log(

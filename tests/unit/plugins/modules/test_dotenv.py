@@ -252,6 +252,32 @@ def test_changed_values_are_named_by_key_only(tmp_path, run_module):
     assert_no_value(result, list(SECRETS.values()) + list(new.values()))
 
 
+def test_backup_keeps_the_previous_file_private_when_the_content_changes(tmp_path, run_module):
+    path = tmp_path / ".env"
+    run_module(dotenv.main, args(path, env=SECRETS))
+    before = path.read_bytes()
+    os.chmod(path, 0o644)
+    result = run_module(dotenv.main, args(path, env=dict(SECRETS, JWT_SECRET="rotated"), backup=True))
+    backup = result["backup_file"]
+    assert os.path.dirname(backup) == str(tmp_path) and backup.startswith(str(path) + ".")
+    assert open(backup, "rb").read() == before
+    assert mode_of(backup) == 0o600  # tightened before the copy, like the file itself
+    assert_no_value(result, list(SECRETS.values()))
+
+
+@pytest.mark.parametrize("case", ["unchanged", "new file", "mode only", "check mode"])
+def test_backup_keeps_nothing_unless_existing_content_is_replaced(tmp_path, run_module, case):
+    path = tmp_path / ".env"
+    if case != "new file":
+        run_module(dotenv.main, args(path, env=SECRETS))
+    if case == "mode only":
+        os.chmod(path, 0o644)
+    env = dict(SECRETS, JWT_SECRET="rotated") if case == "check mode" else SECRETS
+    result = run_module(dotenv.main, args(path, env=env, backup=True, _ansible_check_mode=case == "check mode"))
+    assert "backup_file" not in result
+    assert sorted(os.listdir(tmp_path)) == [".env"]
+
+
 def test_diff_shows_keys_and_markers_never_values(tmp_path, run_module):
     new, result = change_one_add_one_remove_one(tmp_path / ".env", run_module)
     diff = result["diff"]

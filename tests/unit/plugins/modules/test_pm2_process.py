@@ -7,6 +7,7 @@ process's environment in its JSON, as PM2 does, so the tests can check that it n
 
 import json
 import os
+import subprocess
 
 import pytest
 from ansible.module_utils import basic
@@ -25,6 +26,9 @@ SPAWN_NOISE = (
     "\x1b[32m[PM2] \x1b[39mSpawning PM2 daemon with pm2_home=/home/mecove/.pm2\n"
     "\x1b[32m[PM2] \x1b[39mPM2 Successfully daemonized\n"
 )
+
+
+NO_SUCH_PID = 2**22 + 1
 
 
 def raw_process(name, pm_id, status="online", exec_mode="cluster_mode", restarts=0, pid=None):
@@ -97,24 +101,41 @@ def test_jlist_without_a_json_array_is_an_error(output):
 
 
 def test_summaries_keep_status_fields_and_never_the_environment():
-    raw = [raw_process("api", 0), raw_process("api", 1), raw_process("worker", 2, status="stopped", exec_mode="fork_mode")]
+    # A pid above any kernel's pid_max: no such process, so no folder to read.
+    raw = [raw_process("api", 0, pid=NO_SUCH_PID), raw_process("api", 1),
+           raw_process("worker", 2, status="stopped", exec_mode="fork_mode")]
     summaries = pm2m.summarize(raw)
     assert summaries[0] == {
         "name": "api",
         "pm_id": 0,
         "status": "online",
-        "pid": 1000,
+        "pid": NO_SUCH_PID,
         "restarts": 0,
         "exec_mode": "cluster",
         "instances": 2,
         "script": "/home/mecove/app/current/dist/api.js",
         "cwd": "/home/mecove/app/current",
+        "cwd_resolved": None,
         "node_args": ["--enable-source-maps"],
     }
     assert summaries[2]["exec_mode"] == "fork"
     assert summaries[2]["pid"] == 0  # PM2 omits pid for stopped processes
+    assert summaries[2]["cwd_resolved"] is None
     assert summaries[2]["instances"] == 1
     assert SECRET not in json.dumps(summaries)
+
+
+def test_summaries_name_the_release_a_process_runs_in_through_a_symlinked_cwd(tmp_path):
+    release = tmp_path / "releases" / "20260101T000000Z-abc1234"
+    release.mkdir(parents=True)
+    (tmp_path / "current").symlink_to(release)
+    with subprocess.Popen(["sleep", "30"], cwd=tmp_path / "current") as proc:
+        try:
+            summary = pm2m.summarize([raw_process("api", 0, pid=proc.pid)])[0]
+        finally:
+            proc.kill()
+    assert summary["cwd"] == "/home/mecove/app/current"  # what PM2 was given
+    assert summary["cwd_resolved"] == str(release.resolve())
 
 
 def test_summaries_split_node_args_given_as_a_string():
@@ -571,3 +592,84 @@ def test_name_or_ecosystem_is_required(run_module):
 def test_negative_wait_timeout_is_rejected(run_module):
     result = run_module(pm2m.main, {"name": "api", "wait_timeout": -1})
     assert result["failed"] and "wait_timeout must be 0 or more" in result["msg"]
+
+
+# ---------------------------------------------------------------- PM2's own restarts before acting
+
+
+def test_in_progress_names_instances_pm2_is_restarting_or_brought_online_just_now():
+    now = 1_000_000
+    table = [raw_process("api", 0), raw_process("api", 1, status="launching"), raw_process("worker", 2)]
+    table[0]["pm2_env"]["pm_uptime"] = now - 60_000
+    table[2]["pm2_env"]["pm_uptime"] = now - 1_000
+    assert pm2m.in_progress(table, ["api"], now) == ["api[1] launching"]
+    assert pm2m.in_progress(table, ["api", "worker"], now) == ["api[1] launching", "worker[2] online"]
+    table[2]["pm2_env"]["pm_uptime"] = now - pm2m.STEADY_AFTER_MS
+    assert pm2m.in_progress(table, ["worker"], now) == []
+    for status in ("stopping", "waiting restart", "one-launch-status"):
+        assert pm2m.in_progress([raw_process("api", 0, status=status)], ["api"], now) == ["api[0] %s" % status]
+    # Settled states, however bad, are PM2's last word: stopped and errored instances are not waited for.
+    assert pm2m.in_progress([raw_process("api", 0, status="errored"), raw_process("api", 1, status="stopped")],
+                            ["api"], now) == []
+
+
+@pytest.fixture
+def restarting(fake, monkeypatch):
+    """The API's second instance is in PM2's own restart (launching) for the first `polls` jlists."""
+    fake.add("api")
+    fake.add("worker")
+    fake.table[1]["pm2_env"]["status"] = "launching"
+    clock = iter(range(0, 10_000, 2))
+    monkeypatch.setattr(pm2m.time, "time", lambda: next(clock))
+    statuses_at_commands = []
+    real_call = fake.__call__
+
+    def pm2(module, argv, **kwargs):
+        if argv[1] == "jlist" and fake.jlist_calls >= fake.polls:
+            fake.table[1]["pm2_env"]["status"] = "online"
+        if argv[1] != "jlist":
+            statuses_at_commands.append((argv[1], fake.status_of("api")))
+        return real_call(module, argv, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", pm2)
+    fake.polls = 3
+    fake.statuses_at_commands = statuses_at_commands
+    return fake
+
+
+def test_a_reload_waits_until_pm2_has_finished_its_own_restart(restarting, ecosystem, run_module):
+    result = run_module(pm2m.main, args(restarting, ecosystem=ecosystem, name="api", state="reloaded"))
+    assert result["actions"] == {"api": "reload"}
+    assert restarting.statuses_at_commands == [("reload", ["online", "online"])]
+    assert result["waited"] > 0
+    assert not result.get("failed")
+
+
+def test_started_does_not_start_an_instance_pm2_is_restarting(restarting, ecosystem, run_module):
+    result = run_module(pm2m.main, args(restarting, ecosystem=ecosystem, state="started"))
+    assert result["actions"] == {"api": "none", "worker": "none"}
+    assert restarting.ran == []
+    assert result["changed"] is False
+
+
+def test_past_wait_timeout_the_module_acts_anyway_and_warns(restarting, ecosystem, run_module, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    restarting.polls = 1_000
+    result = run_module(pm2m.main, args(restarting, ecosystem=ecosystem, name="api", state="reloaded", wait_timeout=10))
+    assert restarting.statuses_at_commands == [("reload", ["online", "launching"])]
+    assert warnings == ["PM2 was still starting, restarting or stopping api[1] launching after 10 s; acting anyway"]
+    assert result["waited"] >= 10
+
+
+@pytest.mark.parametrize("extra, commands", [
+    ({"wait_timeout": 0}, [("reload", ["online", "launching"])]),
+    ({"state": "stopped"}, [("stop", ["online", "launching"])]),
+    ({"_ansible_check_mode": True}, []),
+])
+def test_no_wait_before_acting_without_a_timeout_to_stop_or_in_check_mode(
+        restarting, ecosystem, run_module, extra, commands):
+    options = dict({"name": "api", "state": "reloaded"}, **extra)
+    result = run_module(pm2m.main, args(restarting, ecosystem=ecosystem, **options))
+    assert result["waited"] == 0
+    assert restarting.statuses_at_commands == commands
