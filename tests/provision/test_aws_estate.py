@@ -103,6 +103,26 @@ BAD_INPUTS = [
     ("a reserved database role name", "aws_provision.yml", {"mecove_rds_app_username": "rds_app"},
      "must be two different PostgreSQL role names"),
     ("teardown without confirmation", "aws_teardown.yml", {}, "-e confirm=mecove-mvp"),
+    ("teardown's confirmation names the snapshot and how to keep none", "aws_teardown.yml", {},
+     "a final snapshot of it is kept (mecove-mvp-final-<time>, billed until you delete it; -e mecove_teardown_final_snapshot=false keeps none)"),
+    ("teardown's confirmation says when no snapshot is kept", "aws_teardown.yml", {"mecove_teardown_final_snapshot": False},
+     "WITHOUT a final snapshot (mecove_teardown_final_snapshot=false): its data is gone for good"),
+    ("a final snapshot setting that is not a boolean", "aws_teardown.yml", {"confirm": "mecove-mvp", "mecove_teardown_final_snapshot": "nope"},
+     "mecove_teardown_final_snapshot must be true"),
+    ("a log retention the module would delete the log groups for", "aws_provision.yml", {"mecove_log_retention_days": 1096},
+     "mecove_log_retention_days one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653 (1096)"),
+    ("Multi-AZ that is not a boolean", "aws_provision.yml", {"mecove_rds_multi_az": "sometimes"},
+     "mecove_rds_multi_az (sometimes) and mecove_ec2_termination_protection (False) true or false"),
+    ("deletion protection that is not a boolean", "aws_provision.yml", {"mecove_rds_deletion_protection": "on please"},
+     "mecove_rds_deletion_protection (on please)"),
+    ("a backup window that is not a time range", "aws_provision.yml", {"mecove_rds_backup_window": "3am"},
+     "mecove_rds_backup_window (3am) must be \"hh24:mi-hh24:mi\" in UTC"),
+    ("a backup window under 30 minutes", "aws_provision.yml", {"mecove_rds_backup_window": "20:30-20:50"},
+     "mecove_rds_backup_window (20:30-20:50) must be"),
+    ("a maintenance window with a capitalised day", "aws_provision.yml", {"mecove_rds_maintenance_window": "Sun:21:30-Sun:22:30"},
+     "mecove_rds_maintenance_window (Sun:21:30-Sun:22:30) \"ddd:hh24:mi-ddd:hh24:mi\""),
+    ("a maintenance window overlapping the backup window", "aws_provision.yml",
+     {"mecove_rds_maintenance_window": "sat:20:45-sat:21:30"}, "not overlapping the backup window"),
     ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
 ]
 
@@ -380,7 +400,8 @@ def test_rds_instance(provisioned, emulator, network, security_groups, outputs):
     assert db["PubliclyAccessible"] is False
     assert db["MultiAZ"] is False
     assert (db["DBName"], db["MasterUsername"]) == ("mecove", "mecove")
-    assert db["BackupRetentionPeriod"] == 0
+    assert (db["BackupRetentionPeriod"], db["PreferredBackupWindow"], db["PreferredMaintenanceWindow"]) == (
+        7, "20:30-21:00", "sun:21:30-sun:22:30")
     assert db["DeletionProtection"] is False
     assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [security_groups[f"{STACK}-rds"]["GroupId"]]
     group = db["DBSubnetGroup"]
@@ -483,12 +504,31 @@ def test_summary_prints_the_cost_estimate(provisioned):
     assert "Estimated monthly cost" in text
     assert "prices taken 2026-02-27" in text
     assert "Total: ~" in text
+    assert "RDS automated backups, 7 days: 0.00 (free up to the allocated 20 GB)" in text
 
 
 def test_check_mode_after_convergence_changes_nothing(provisioned, playbook):
     run = playbook("aws_provision.yml", "--check")
     assert run.returncode == 0, run.explain()
     assert run.changed == 0, run.explain()
+
+
+def test_turning_backups_on_from_0_is_announced_before_the_change(provisioned, playbook, emulator):
+    """AWS restarts the database when the retention moves from 0 (an estate of the old default) to
+    more: the check run and the real run both say so before the instance is modified."""
+    rds = emulator.client("rds")
+    rds.modify_db_instance(DBInstanceIdentifier=STACK, BackupRetentionPeriod=0, ApplyImmediately=True)
+    warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
+    before = emulator.requests()
+    plan = playbook("aws_provision.yml", "--check")
+    assert plan.returncode == 0 and warning in " ".join(plan.output.split()), plan.explain()
+    assert "ModifyDBInstance" not in emulator.actions()[before:]
+    run = playbook("aws_provision.yml")
+    text = " ".join(run.output.split())
+    assert run.returncode == 0 and warning in text, run.explain()
+    assert text.index(warning) < text.index("TASK [Ensure the PostgreSQL instance exists"), run.explain()
+    assert rds.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]["BackupRetentionPeriod"] == 7
+    assert warning not in " ".join(playbook("aws_provision.yml", "--check").output.split())
 
 
 def test_private_key_is_never_overwritten(provisioned, playbook, secrets_dir):
@@ -607,11 +647,11 @@ def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, em
 
 def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emulator, inventory, secrets_dir, metrics):
     untagged_vpc = emulator.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}", "-e", "mecove_teardown_final_snapshot=true")
+    first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
     assert first.returncode == 0, first.explain()
     assert first.changed > 0
     metrics["teardown"] = f"{first.seconds:.1f} s, {first.requests} AWS requests, changed={first.changed}"
-    # The final snapshot asked for is kept (tagged, like its instance); nothing else remains.
+    # The final snapshot (the default) is kept, tagged like its instance; nothing else remains.
     snapshots = emulator.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-final-") for s in snapshots] == [True]
     assert [arn for arn in tagged_leftovers(emulator) if f":snapshot:{STACK}-final-" not in arn] == []
