@@ -148,3 +148,31 @@ def test_configure_on_aws_refuses_a_missing_domain_before_it_connects(variables,
     assert result.returncode != 0, output
     assert message in output, output
     assert "Gather the host's facts" not in output and "unreachable=0" in output, output
+
+
+TYPOS = {"mecove_ec2_instnce_type": "t4g.medium", "app_deploy_reff": "v1.4.0"}
+
+
+@pytest.mark.parametrize("playbook", ["aws_provision", "aws_teardown", "configure", "deploy", "rollback"])
+def test_every_playbook_names_a_misspelt_setting_first(playbook):
+    """inventories/aws with no credentials: each playbook warns about the two typos (one of the
+    inventory's namespace, one of a role's) with what they resemble, before its first check or
+    AWS call fails; without typos, no such warning."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    outputs = []
+    for variables in (TYPOS, {}):
+        result = subprocess.run(
+            ["ansible-playbook", "--check", "-i", "inventories/aws", "-e", json.dumps(variables),
+             f"playbooks/{playbook}.yml"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )
+        outputs.append(" ".join((result.stdout + result.stderr).split()))
+        assert result.returncode != 0, outputs[-1]  # no credentials (teardown: no confirmation)
+    with_typos, without = outputs
+    assert ("WARNING: no part of mecove.platform reads app_deploy_reff (did you mean app_deploy_ref?), "
+            "mecove_ec2_instnce_type (did you mean mecove_ec2_instance_type?): they have no effect.") in with_typos, \
+        with_typos
+    assert with_typos.index("WARNING: no part of") < with_typos.index("fatal:")
+    assert "no part of mecove.platform reads" not in without, without

@@ -76,6 +76,13 @@ class Emulator:
         with open(self.request_log, encoding="utf-8") as log:
             return [line.split()[-1] for line in log if line.strip()]
 
+    def mutations(self, since: int) -> list[str]:
+        """The requests after the first `since` that may change something: any action but a
+        Describe, Get or List one, and any REST call (S3) but a GET or HEAD."""
+        with open(self.request_log, encoding="utf-8") as log:
+            actions = [line.split(None, 2)[2].strip() for line in log if line.strip()][since:]
+        return [a for a in actions if not re.match(r"(Describe|Get|List)|(GET|HEAD) ", a)]
+
     def requests(self) -> int:
         return len(self.actions())
 

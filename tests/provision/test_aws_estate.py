@@ -513,6 +513,37 @@ def test_check_mode_after_convergence_changes_nothing(provisioned, playbook):
     assert run.changed == 0, run.explain()
 
 
+def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, playbook, emulator, outputs):
+    """amazon.aws.cloudwatchlogs_log_group sends PutRetentionPolicy even in check mode, and S3's
+    modules have none (Ansible skipped them without a word). Drift behind the playbook's back:
+    --check --diff sends nothing that writes and names each drifted attribute; a run repairs all."""
+    logs, s3 = emulator.client("logs"), emulator.client("s3")
+    api, worker, bucket = f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", outputs["ssm_bucket"]
+    logs.put_retention_policy(logGroupName=api, retentionInDays=7)
+    logs.tag_log_group(logGroupName=worker, tags={"Owner": "someone"})
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    before = emulator.requests()
+    plan = playbook("aws_provision.yml", "--check", "--diff")
+    text = " ".join(plan.output.split())
+    assert plan.returncode == 0, plan.explain()
+    assert emulator.mutations(before) == [], plan.explain()
+    for drift in [f"{api}: retention 7 -> 14 days", f"{worker}: tags {{", '"Owner": "someone"} -> {',
+                  f"{bucket}: public-access block {{}} -> all four on; versioning Enabled -> Suspended"]:
+        assert drift in text, plan.explain()
+    assert plan.changed == 2, plan.explain()  # the log groups' task (two groups) and the bucket's
+    assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 7
+
+    run = playbook("aws_provision.yml")
+    assert run.returncode == 0, run.explain()
+    assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 14
+    assert logs.list_tags_log_group(logGroupName=worker)["tags"] == TAGS
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    again = playbook("aws_provision.yml", "--check")
+    assert again.returncode == 0 and again.changed == 0, again.explain()
+
+
 def test_turning_backups_on_from_0_is_announced_before_the_change(provisioned, playbook, emulator):
     """AWS restarts the database when the retention moves from 0 (an estate of the old default) to
     more: the check run and the real run both say so before the instance is modified."""
@@ -529,6 +560,33 @@ def test_turning_backups_on_from_0_is_announced_before_the_change(provisioned, p
     assert text.index(warning) < text.index("TASK [Ensure the PostgreSQL instance exists"), run.explain()
     assert rds.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]["BackupRetentionPeriod"] == 7
     assert warning not in " ".join(playbook("aws_provision.yml", "--check").output.split())
+
+
+def test_a_setting_fixed_at_creation_that_differs_stops_the_run_before_any_change(provisioned, playbook, emulator):
+    """ec2_vpc_net finds a VPC by name and CIDR, so a new CIDR would have made a second VPC; RDS
+    keeps its engine major, database name and master user whatever the inventory says. Each
+    difference is named, and nothing is sent but reads."""
+    cases = [
+        ({"mecove_vpc_cidr": "10.1.0.0/16", "mecove_public_subnet_cidrs": ["10.1.0.0/24", "10.1.1.0/24"],
+          "mecove_rds_engine_version": "17", "mecove_rds_db_name": "other", "mecove_rds_master_username": "owner"},
+         ["mecove_vpc_cidr is 10.1.0.0/16, the VPC has 10.0.0.0/16",
+          "mecove_public_subnet_cidrs leaves out the existing subnets 10.0.0.0/24, 10.0.1.0/24",
+          "mecove_rds_engine_version is 17, the database runs PostgreSQL 16",
+          "mecove_rds_db_name is other, the database was created with mecove",
+          "mecove_rds_master_username is owner, the database was created with mecove"]),
+        ({"mecove_availability_zones": ["ap-south-1b", "ap-south-1a"]},
+         ["mecove_availability_zones puts subnets elsewhere than they are: 10.0.0.0/24 in ap-south-1a, "
+          "10.0.1.0/24 in ap-south-1b"]),
+    ]
+    for changed, expected in cases:
+        before = emulator.requests()
+        run = playbook("aws_provision.yml", "-e", json.dumps(changed))
+        text = " ".join(run.output.split())
+        assert run.returncode != 0, run.explain()
+        for difference in expected:
+            assert difference in text, run.explain()
+        assert emulator.mutations(before) == [], run.explain()
+    assert len(emulator.client("ec2").describe_vpcs(Filters=TAG_FILTERS)["Vpcs"]) == 1
 
 
 def test_private_key_is_never_overwritten(provisioned, playbook, secrets_dir):
@@ -645,8 +703,15 @@ def test_teardown_without_confirmation_deletes_nothing(provisioned, playbook, em
     assert sorted(tagged_leftovers(emulator)) == before
 
 
-def test_teardown_deletes_everything_then_is_a_noop(provisioned, playbook, emulator, inventory, secrets_dir, metrics):
+def test_teardown_deletes_everything_then_is_a_noop(
+        provisioned, playbook, emulator, inventory, secrets_dir, outputs, metrics):
     untagged_vpc = emulator.client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    # Check mode first: a plan that names the bucket (S3's module has no check mode) and writes nothing.
+    before = emulator.requests()
+    plan = playbook("aws_teardown.yml", "--check", "-e", f"confirm={STACK}")
+    assert plan.returncode == 0, plan.explain()
+    assert emulator.mutations(before) == [], plan.explain()
+    assert f"{outputs['ssm_bucket']}: would be deleted with whatever it still holds" in plan.output, plan.explain()
     first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
     assert first.returncode == 0, first.explain()
     assert first.changed > 0
