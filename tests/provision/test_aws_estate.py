@@ -507,59 +507,53 @@ def test_summary_prints_the_cost_estimate(provisioned):
     assert "RDS automated backups, 7 days: 0.00 (free up to the allocated 20 GB)" in text
 
 
-def test_check_mode_after_convergence_changes_nothing(provisioned, playbook):
-    run = playbook("aws_provision.yml", "--check")
-    assert run.returncode == 0, run.explain()
-    assert run.changed == 0, run.explain()
-
-
-def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, playbook, emulator, outputs):
+def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, playbook, emulator, outputs, security_groups):
     """amazon.aws.cloudwatchlogs_log_group sends PutRetentionPolicy even in check mode, and S3's
     modules have none (Ansible skipped them without a word). Drift behind the playbook's back:
-    --check --diff sends nothing that writes and names each drifted attribute; a run repairs all."""
-    logs, s3 = emulator.client("logs"), emulator.client("s3")
+    --check --diff sends nothing that writes and names each drifted attribute; a run repairs all,
+    and a check run after it plans nothing. The drift includes backups turned off: AWS restarts
+    the database when the retention moves from 0 (an estate of the old default) to more, so both
+    the check run and the real run say so before the instance is modified."""
+    logs, s3, rds = emulator.client("logs"), emulator.client("s3"), emulator.client("rds")
     api, worker, bucket = f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", outputs["ssm_bucket"]
     logs.put_retention_policy(logGroupName=api, retentionInDays=7)
     logs.tag_log_group(logGroupName=worker, tags={"Owner": "someone"})
     s3.delete_public_access_block(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rds.modify_db_instance(DBInstanceIdentifier=STACK, BackupRetentionPeriod=0, ApplyImmediately=True)
+    ec2, group = emulator.client("ec2"), security_groups[f"{STACK}-ec2"]
+    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "198.51.100.0/24"}]}])
+    warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
     before = emulator.requests()
     plan = playbook("aws_provision.yml", "--check", "--diff")
     text = " ".join(plan.output.split())
     assert plan.returncode == 0, plan.explain()
     assert emulator.mutations(before) == [], plan.explain()
     for drift in [f"{api}: retention 7 -> 14 days", f"{worker}: tags {{", '"Owner": "someone"} -> {',
-                  f"{bucket}: public-access block {{}} -> all four on; versioning Enabled -> Suspended"]:
+                  f"{bucket}: public-access block {{}} -> all four on; versioning Enabled -> Suspended", warning]:
         assert drift in text, plan.explain()
-    assert plan.changed == 2, plan.explain()  # the log groups' task (two groups) and the bucket's
+    assert "198.51.100.0/24" in text, plan.explain()  # the stray rule, in the group's diff
+    # The log groups' task (two groups), the bucket's, the EC2 group's and the database's.
+    assert plan.changed == 4, plan.explain()
     assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 7
 
-    run = playbook("aws_provision.yml")
-    assert run.returncode == 0, run.explain()
-    assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 14
-    assert logs.list_tags_log_group(logGroupName=worker)["tags"] == TAGS
-    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
-    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
-    again = playbook("aws_provision.yml", "--check")
-    assert again.returncode == 0 and again.changed == 0, again.explain()
-
-
-def test_turning_backups_on_from_0_is_announced_before_the_change(provisioned, playbook, emulator):
-    """AWS restarts the database when the retention moves from 0 (an estate of the old default) to
-    more: the check run and the real run both say so before the instance is modified."""
-    rds = emulator.client("rds")
-    rds.modify_db_instance(DBInstanceIdentifier=STACK, BackupRetentionPeriod=0, ApplyImmediately=True)
-    warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
-    before = emulator.requests()
-    plan = playbook("aws_provision.yml", "--check")
-    assert plan.returncode == 0 and warning in " ".join(plan.output.split()), plan.explain()
-    assert "ModifyDBInstance" not in emulator.actions()[before:]
     run = playbook("aws_provision.yml")
     text = " ".join(run.output.split())
     assert run.returncode == 0 and warning in text, run.explain()
     assert text.index(warning) < text.index("TASK [Ensure the PostgreSQL instance exists"), run.explain()
+    assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 14
+    assert logs.list_tags_log_group(logGroupName=worker)["tags"] == TAGS
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
     assert rds.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]["BackupRetentionPeriod"] == 7
-    assert warning not in " ".join(playbook("aws_provision.yml", "--check").output.split())
+    stray = ec2.describe_security_groups(GroupIds=[group["GroupId"]])["SecurityGroups"][0]["IpPermissions"]
+    assert rules(stray) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
+
+    # After convergence, check mode plans nothing and warns of nothing.
+    again = playbook("aws_provision.yml", "--check")
+    assert again.returncode == 0 and again.changed == 0, again.explain()
+    assert warning not in " ".join(again.output.split()), again.explain()
 
 
 def test_a_setting_fixed_at_creation_that_differs_stops_the_run_before_any_change(provisioned, playbook, emulator):
@@ -589,15 +583,10 @@ def test_a_setting_fixed_at_creation_that_differs_stops_the_run_before_any_chang
     assert len(emulator.client("ec2").describe_vpcs(Filters=TAG_FILTERS)["Vpcs"]) == 1
 
 
-def test_private_key_is_never_overwritten(provisioned, playbook, secrets_dir):
+def test_a_newer_ami_does_not_launch_a_second_instance_and_the_private_key_is_never_overwritten(
+        provisioned, playbook, emulator, instance, secrets_dir):
     key_file = secrets_dir / f"{STACK}-ec2-ssh-key"
-    before = key_file.read_bytes()
-    run = playbook("aws_provision.yml")
-    assert run.returncode == 0 and run.changed == 0, run.explain()
-    assert key_file.read_bytes() == before
-
-
-def test_a_newer_ami_behind_the_ssm_parameter_does_not_launch_a_second_instance(provisioned, playbook, emulator, instance):
+    key = key_file.read_bytes()
     # AWS's own parameter is read-only: a parameter of ours stands for "the SSM parameter moved on".
     ssm = emulator.client("ssm")
     name = "/mecove-test/newer-al2023-arm64-ami"
@@ -610,6 +599,7 @@ def test_a_newer_ami_behind_the_ssm_parameter_does_not_launch_a_second_instance(
         Filters=TAG_FILTERS + [{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}]
     )["Reservations"]
     assert [i["InstanceId"] for r in reservations for i in r["Instances"]] == [instance["InstanceId"]]
+    assert key_file.read_bytes() == key
 
 
 # ---------------------------------------------------------------------------------------------
