@@ -262,6 +262,17 @@ def test_internet_gateway_and_public_route_no_nat(network, emulator):
     assert ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"] == []
 
 
+def task_output(output, task):
+    start = output.index(f"TASK [{task}")
+    end = output.find("TASK [", start + 1)
+    return output[start:end if end > 0 else None]
+
+
+def role_policy(iam, role, name):
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document
+
+
 def rules(permissions):
     flat = set()
     for p in permissions:
@@ -330,8 +341,7 @@ def test_iam_role_profile_and_least_privilege_policy(provisioned, emulator, outp
     assert_ours(profile.get("Tags", []))
 
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == [f"{STACK}-secrets-and-logs"]
-    document = iam.get_role_policy(RoleName=role_name, PolicyName=f"{STACK}-secrets-and-logs")["PolicyDocument"]
-    document = json.loads(document) if isinstance(document, str) else document
+    document = role_policy(iam, role_name, f"{STACK}-secrets-and-logs")
     statements = {s["Sid"]: s for s in document["Statement"]}
     assert set(statements) == {"ReadTheStacksSecrets", "WriteTheStacksLogs"}
     secrets = statements["ReadTheStacksSecrets"]
@@ -513,7 +523,8 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     --check --diff sends nothing that writes and names each drifted attribute; a run repairs all,
     and a check run after it plans nothing. The drift includes backups turned off: AWS restarts
     the database when the retention moves from 0 (an estate of the old default) to more, so both
-    the check run and the real run say so before the instance is modified."""
+    the check run and the real run say so before the instance is modified. The modules that print
+    no diff (rds_instance) or a wrong one (ec2_security_group) get ours; each names only the drift."""
     logs, s3, rds = emulator.client("logs"), emulator.client("s3"), emulator.client("rds")
     api, worker, bucket = f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", outputs["ssm_bucket"]
     logs.put_retention_policy(logGroupName=api, retentionInDays=7)
@@ -524,6 +535,11 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     ec2, group = emulator.client("ec2"), security_groups[f"{STACK}-ec2"]
     ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "198.51.100.0/24"}]}])
+    iam, role, policy_name = emulator.client("iam"), f"{STACK}-ec2", f"{STACK}-secrets-and-logs"
+    policy = role_policy(iam, role, policy_name)
+    extra = {"Sid": "Extra", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    iam.put_role_policy(RoleName=role, PolicyName=policy_name,
+                        PolicyDocument=json.dumps({**policy, "Statement": policy["Statement"] + [extra]}))
     warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
     before = emulator.requests()
     plan = playbook("aws_provision.yml", "--check", "--diff")
@@ -533,9 +549,15 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     for drift in [f"{api}: retention 7 -> 14 days", f"{worker}: tags {{", '"Owner": "someone"} -> {',
                   f"{bucket}: public-access block {{}} -> all four on; versioning Enabled -> Suspended", warning]:
         assert drift in text, plan.explain()
-    assert "198.51.100.0/24" in text, plan.explain()  # the stray rule, in the group's diff
-    # The log groups' task (two groups), the bucket's, the EC2 group's and the database's.
-    assert plan.changed == 4, plan.explain()
+    # ec2_security_group's and rds_instance's diffs replaced by ours: that change and no other.
+    for ours in [f"{STACK}: backup_retention_period: 0 -> 7", f"{STACK}-ec2: inbound tcp 8080 from 198.51.100.0/24: removed"]:
+        assert f"msg: '{ours}'" in text, plan.explain()
+    # iam_policy's own diff: the stray statement removed, nothing else.
+    policy_diff = [line for line in task_output(plan.output, "Ensure the role's inline policy").splitlines()
+                   if line.startswith(("+", "-")) and not line.startswith(("---", "+++"))]
+    assert all(line.startswith("-") for line in policy_diff) and "Sid: Extra" in " ".join(policy_diff), plan.explain()
+    # The log groups' task (two groups), the bucket's, the EC2 group's, the database's and the policy's.
+    assert plan.changed == 5, plan.explain()
     assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 7
 
     run = playbook("aws_provision.yml")
@@ -549,11 +571,13 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     assert rds.describe_db_instances(DBInstanceIdentifier=STACK)["DBInstances"][0]["BackupRetentionPeriod"] == 7
     stray = ec2.describe_security_groups(GroupIds=[group["GroupId"]])["SecurityGroups"][0]["IpPermissions"]
     assert rules(stray) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
+    assert role_policy(iam, role, policy_name) == policy
 
-    # After convergence, check mode plans nothing and warns of nothing.
-    again = playbook("aws_provision.yml", "--check")
+    # After convergence, check mode plans nothing, warns of nothing and shows no change of ours.
+    again = playbook("aws_provision.yml", "--check", "--diff")
+    text = " ".join(again.output.split())
     assert again.returncode == 0 and again.changed == 0, again.explain()
-    assert warning not in " ".join(again.output.split()), again.explain()
+    assert not any(line in text for line in [warning, f"msg: '{STACK}: ", f"msg: '{STACK}-ec2: ", f"msg: '{STACK}-rds: "]), again.explain()
 
 
 def test_a_setting_fixed_at_creation_that_differs_stops_the_run_before_any_change(provisioned, playbook, emulator):
