@@ -124,15 +124,39 @@ BAD_INPUTS = [
     ("a maintenance window overlapping the backup window", "aws_provision.yml",
      {"mecove_rds_maintenance_window": "sat:20:45-sat:21:30"}, "not overlapping the backup window"),
     ("teardown with the wrong confirmation", "aws_teardown.yml", {"confirm": "yes"}, "-e confirm=mecove-mvp"),
+    ("a root volume larger than gp3 allows", "aws_provision.yml", {"mecove_ec2_root_volume_gb": 20000},
+     "mecove_ec2_root_volume_gb 8-16384 (20000)"),
+    ("database storage larger than RDS allows", "aws_provision.yml", {"mecove_rds_allocated_storage_gb": 70000},
+     "mecove_rds_allocated_storage_gb 20-65536 (70000)"),
+    ("an AMI architecture EC2 does not name so", "aws_provision.yml", {"mecove_ec2_ami_architecture": "aarch64"},
+     "mecove_ec2_ami_architecture='aarch64' must be arm64 or x86_64"),
+    ("a Graviton instance type for an x86_64 AMI", "aws_provision.yml", {"mecove_ec2_ami_architecture": "x86_64"},
+     "mecove_ec2_instance_type='t4g.small' is a Graviton (arm64) type but the AMI"),
 ]
 
 
-@pytest.mark.parametrize("case, playbook_name, extra_vars, expected", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_fails_before_any_aws_call(playbook, emulator, case, playbook_name, extra_vars, expected):
+# Refused from what AWS answers (where the region offers the type): reads only, nothing changes.
+AWS_BAD_INPUTS = [
+    ("an instance type the region does not offer", "aws_provision.yml", {"mecove_ec2_instance_type": "t4g.smal"},
+     "mecove_ec2_instance_type='t4g.smal' is offered in no zone of ap-south-1"),
+    ("a first zone that does not offer the instance type", "aws_provision.yml",
+     {"mecove_ec2_instance_type": "is4gen.medium", "mecove_availability_zones": ["ap-south-1b", "ap-south-1a"]},
+     "mecove_ec2_instance_type='is4gen.medium' is not offered in ap-south-1b, the zone of the first public subnet, "
+     "where the app host goes. It is offered in ap-south-1a, ap-south-1c"),
+]
+
+
+@pytest.mark.parametrize("case, playbook_name, extra_vars, expected", BAD_INPUTS + AWS_BAD_INPUTS,
+                         ids=[c[0] for c in BAD_INPUTS + AWS_BAD_INPUTS])
+def test_bad_input_fails_before_any_change(playbook, emulator, case, playbook_name, extra_vars, expected):
+    since = emulator.requests()
     run = playbook(playbook_name, "-e", json.dumps(extra_vars))
     assert run.returncode != 0, run.explain()
     assert expected in " ".join(run.output.split()), run.explain()
-    assert run.requests == 0, f"{case}: {run.requests} AWS requests before the input was refused"
+    if (case, playbook_name, extra_vars, expected) in AWS_BAD_INPUTS:
+        assert emulator.mutations(since) == [], f"{case}: changes sent before the input was refused"
+    else:
+        assert run.requests == 0, f"{case}: {run.requests} AWS requests before the input was refused"
     assert tagged_leftovers(emulator) == []
 
 
