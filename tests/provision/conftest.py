@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -43,11 +44,16 @@ class Run:
     output: str
     seconds: float
     requests: int
+    cpu_seconds: float = 0.0
     recap: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
         return self.recap["changed"]
+
+    def figures(self) -> str:
+        """Wall time, the controller's CPU time (ansible-playbook and its workers), AWS requests."""
+        return f"{self.seconds:.1f} s, {self.cpu_seconds:.1f} s CPU, {self.requests} AWS requests, changed={self.recap.get('changed')}"
 
     def explain(self) -> str:
         return f"ansible-playbook {' '.join(self.args)} -> rc={self.returncode}\n{self.output[-6000:]}"
@@ -134,6 +140,12 @@ def secrets_dir(inventory) -> Path:
     return inventory.parent / ".secrets" / inventory.name
 
 
+def cpu_of_children() -> float:
+    """User and system CPU seconds of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @pytest.fixture(scope="session")
 def playbook(emulator, inventory):
     """playbook('aws_provision.yml', '-e', 'x=y', ...) -> Run (never raises on failure)."""
@@ -157,7 +169,7 @@ def playbook(emulator, inventory):
         second after that task starts: an operator's Ctrl-C, a lost CI runner."""
         args = ["-i", str(inventory / "hosts.yml"), f"playbooks/{name}", *extra]
         before = emulator.requests()
-        start = time.monotonic()
+        start, cpu_before = time.monotonic(), cpu_of_children()
         proc = subprocess.Popen([str(Path(sys.executable).parent / "ansible-playbook"), *args], cwd=REPO, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         watchdog = threading.Timer(900, os.killpg, (proc.pid, signal.SIGKILL))  # a hung run fails, never hangs
@@ -173,7 +185,8 @@ def playbook(emulator, inventory):
         watchdog.cancel()
         proc.stdout.close()
         output = "".join(lines)
-        result = Run(args, proc.returncode, output, time.monotonic() - start, emulator.requests() - before)
+        result = Run(args, proc.returncode, output, time.monotonic() - start, emulator.requests() - before,
+                     cpu_of_children() - cpu_before)
         match = None
         for match in RECAP.finditer(output):
             pass

@@ -177,12 +177,12 @@ def test_check_mode_on_the_empty_account_creates_nothing(playbook, emulator, inv
 def provisioned(playbook, emulator, metrics):
     first = playbook("aws_provision.yml", "-v")
     assert first.returncode == 0, first.explain()
-    metrics["first provision"] = f"{first.seconds:.1f} s, {first.requests} AWS requests, changed={first.changed}"
+    metrics["first provision"] = first.figures()
     # The operator fills in the app secret; a re-run must keep it.
     sm = emulator.client("secretsmanager")
     sm.put_secret_value(SecretId=f"{STACK}/app", SecretString=json.dumps({"OPENAI_API_KEY": "sk-operator-edited"}))
     second = playbook("aws_provision.yml")
-    metrics["no-op re-run"] = f"{second.seconds:.1f} s, {second.requests} AWS requests, changed={second.recap.get('changed')}"
+    metrics["no-op re-run"] = second.figures()
     return {"first": first, "second": second}
 
 
@@ -541,14 +541,17 @@ def test_summary_prints_the_cost_estimate(provisioned):
     assert "RDS automated backups, 7 days: 0.00 (free up to the allocated 20 GB)" in text
 
 
-def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, playbook, emulator, outputs, security_groups):
+def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, playbook, emulator, outputs, security_groups,
+                                                                  network, metrics):
     """amazon.aws.cloudwatchlogs_log_group sends PutRetentionPolicy even in check mode, and S3's
     modules have none (Ansible skipped them without a word). Drift behind the playbook's back:
     --check --diff sends nothing that writes and names each drifted attribute; a run repairs all,
     and a check run after it plans nothing. The drift includes backups turned off: AWS restarts
     the database when the retention moves from 0 (an estate of the old default) to more, so both
     the check run and the real run say so before the instance is modified. The modules that print
-    no diff (rds_instance) or a wrong one (ec2_security_group) get ours; each names only the drift."""
+    no diff (rds_instance) or a wrong one (ec2_security_group) get ours; each names only the drift.
+    The network's modules run only for what a read found different: a lost route and a stray
+    subnet tag must still be found and repaired."""
     logs, s3, rds = emulator.client("logs"), emulator.client("s3"), emulator.client("rds")
     api, worker, bucket = f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", outputs["ssm_bucket"]
     logs.put_retention_policy(logGroupName=api, retentionInDays=7)
@@ -564,6 +567,10 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     extra = {"Sid": "Extra", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
     iam.put_role_policy(RoleName=role, PolicyName=policy_name,
                         PolicyDocument=json.dumps({**policy, "Statement": policy["Statement"] + [extra]}))
+    subnet = network["subnets"][0]["SubnetId"]
+    ec2.create_tags(Resources=[subnet], Tags=[{"Key": "Owner", "Value": "someone"}])
+    table = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [f"{STACK}-public"]}])["RouteTables"][0]
+    ec2.delete_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0")
     warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
     before = emulator.requests()
     plan = playbook("aws_provision.yml", "--check", "--diff")
@@ -580,8 +587,9 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     policy_diff = [line for line in task_output(plan.output, "Ensure the role's inline policy").splitlines()
                    if line.startswith(("+", "-")) and not line.startswith(("---", "+++"))]
     assert all(line.startswith("-") for line in policy_diff) and "Sid: Extra" in " ".join(policy_diff), plan.explain()
-    # The log groups' task (two groups), the bucket's, the EC2 group's, the database's and the policy's.
-    assert plan.changed == 5, plan.explain()
+    # The log groups' task (two groups), the bucket's, the EC2 group's, the database's, the policy's,
+    # the subnets' and the route table's.
+    assert plan.changed == 7, plan.explain()
     assert logs.describe_log_groups(logGroupNamePrefix=api)["logGroups"][0]["retentionInDays"] == 7
 
     run = playbook("aws_provision.yml")
@@ -596,9 +604,15 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     stray = ec2.describe_security_groups(GroupIds=[group["GroupId"]])["SecurityGroups"][0]["IpPermissions"]
     assert rules(stray) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
     assert role_policy(iam, role, policy_name) == policy
+    assert "Owner" not in {t["Key"] for t in ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["Tags"]}
+    routes = ec2.describe_route_tables(RouteTableIds=[table["RouteTableId"]])["RouteTables"][0]["Routes"]
+    gateways = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [network["vpc"]["VpcId"]]}])
+    assert [r.get("GatewayId") for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"] == [
+        gateways["InternetGateways"][0]["InternetGatewayId"]]
 
     # After convergence, check mode plans nothing, warns of nothing and shows no change of ours.
     again = playbook("aws_provision.yml", "--check", "--diff")
+    metrics["check mode on the converged estate (--check --diff)"] = again.figures()
     text = " ".join(again.output.split())
     assert again.returncode == 0 and again.changed == 0, again.explain()
     assert not any(line in text for line in [warning, f"msg: '{STACK}: ", f"msg: '{STACK}-ec2: ", f"msg: '{STACK}-rds: "]), again.explain()
@@ -753,7 +767,7 @@ def test_teardown_deletes_everything_then_is_a_noop(
     first = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
     assert first.returncode == 0, first.explain()
     assert first.changed > 0
-    metrics["teardown"] = f"{first.seconds:.1f} s, {first.requests} AWS requests, changed={first.changed}"
+    metrics["teardown"] = first.figures()
     # The final snapshot (the default) is kept, tagged like its instance; nothing else remains.
     snapshots = emulator.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-final-") for s in snapshots] == [True]
@@ -766,7 +780,7 @@ def test_teardown_deletes_everything_then_is_a_noop(
     second = playbook("aws_teardown.yml", "-e", f"confirm={STACK}")
     assert second.returncode == 0, second.explain()
     assert second.changed == 0, second.explain()
-    metrics["second teardown"] = f"{second.seconds:.1f} s, {second.requests} AWS requests, changed={second.changed}"
+    metrics["second teardown"] = second.figures()
 
 
 # Each partial run is killed half a second into one of these tasks, in playbook order; each next
