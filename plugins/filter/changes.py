@@ -4,8 +4,11 @@
 """What a run would change, attribute by attribute, for resources whose modules print no diff.
 
   attribute_changes(before, after)     "path: old -> new" for each attribute that differs
-  rule_changes(group, ingress, egress)  each security-group rule a run adds, removes or redescribes
-                                        (the run purges rules it was not given, as ours do)
+  security_group_changes(name, found, ingress, egress, tags)
+                                        each rule a run adds, removes or redescribes in the group
+                                        of that name in ec2_security_group_info's result (the run
+                                        purges rules it was not given, as ours do), and its tags;
+                                        "to be created" when not found; empty when in place
 
 amazon.aws's rds_instance returns no diff, so `--check --diff` said only "changed"; and
 ec2_security_group's diff is wrong (ports as text against numbers, a rule with several ports
@@ -128,8 +131,20 @@ def rule_changes(group, ingress, egress):
     return found
 
 
+def security_group_changes(name, found, ingress, egress, tags):
+    if not isinstance(found, dict) or not isinstance(tags, dict):
+        raise AnsibleFilterError("security_group_changes expects ec2_security_group_info's result and the tags as dicts")
+    groups = [g for g in found.get("security_groups") or [] if g.get("group_name") == name]
+    if len(groups) > 1:
+        raise AnsibleFilterError(f"{len(groups)} security groups are named {name}: the run cannot tell which is ours")
+    group = groups[0] if groups else {}
+    wanted_tags = dict(tags, Name=name)
+    return ([] if group else ["to be created"]) + rule_changes(group, ingress, egress) + attribute_changes(
+        {"tags": group.get("tags") or {}}, {"tags": wanted_tags})
+
+
 class FilterModule:
     """Attribute-by-attribute change filters."""
 
     def filters(self):
-        return {"attribute_changes": attribute_changes, "rule_changes": rule_changes}
+        return {"attribute_changes": attribute_changes, "security_group_changes": security_group_changes}

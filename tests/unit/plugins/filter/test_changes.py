@@ -2,7 +2,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.mecove.platform.plugins.filter.changes import attribute_changes, rule_changes
+from ansible_collections.mecove.platform.plugins.filter.changes import attribute_changes, rule_changes, security_group_changes
 
 POLICY = {
     "Version": "2012-10-17",
@@ -93,3 +93,41 @@ def test_a_group_that_does_not_exist_yet_gains_every_rule():
     assert rule_changes({}, [], EGRESS) == ['outbound all to 0.0.0.0/0: added ("out")']
     with pytest.raises(AnsibleFilterError, match="security group as a dict"):
         rule_changes([], [], [])
+
+
+INGRESS = [{"proto": "tcp", "ports": [80, 443], "cidr_ip": "0.0.0.0/0", "rule_desc": "web"},
+           {"proto": "tcp", "ports": [8080], "cidr_ip": "198.51.100.0/24"},
+           {"proto": "tcp", "ports": [5432], "group_id": "sg-1", "rule_desc": "db"}]
+
+
+def found(*groups):
+    """ec2_security_group_info's result holding these groups."""
+    return {"changed": False, "security_groups": list(groups)}
+
+
+def test_a_group_as_it_should_be_needs_no_run():
+    group = dict(GROUP, group_name="app", tags={"Stack": "s", "Name": "app"})
+    other = {"group_name": "db", "ip_permissions": [], "tags": {}}
+    assert security_group_changes("app", found(other, group), INGRESS, EGRESS, {"Stack": "s"}) == []
+
+
+def test_a_stray_tag_or_rule_is_named_for_the_group_of_that_name_only():
+    group = dict(GROUP, group_name="app", tags={"Stack": "s", "Name": "app", "Owner": "x"})
+    assert security_group_changes("app", found(group), INGRESS[:2], EGRESS, {"Stack": "s"}) == [
+        "inbound tcp 5432 from sg-1: removed",
+        'tags.Owner: "x" -> (none)',
+    ]
+
+
+def test_a_group_not_found_or_not_read_is_to_be_created():
+    # Not read: in check mode on a fresh account there is no VPC to look in.
+    for result in (found(), {"changed": False, "skipped": True}):
+        assert security_group_changes("app", result, [], EGRESS, {"Stack": "s"}) == [
+            "to be created", 'outbound all to 0.0.0.0/0: added ("out")', 'tags.Name: (none) -> "app"',
+            'tags.Stack: (none) -> "s"']
+
+
+def test_two_groups_of_one_name_are_refused():
+    group = dict(GROUP, group_name="app")
+    with pytest.raises(AnsibleFilterError, match="2 security groups are named app"):
+        security_group_changes("app", found(group, group), [], EGRESS, {})
