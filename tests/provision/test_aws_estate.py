@@ -550,8 +550,8 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     the database when the retention moves from 0 (an estate of the old default) to more, so both
     the check run and the real run say so before the instance is modified. The modules that print
     no diff (rds_instance) or a wrong one (ec2_security_group) get ours; each names only the drift.
-    The network's modules run only for what a read found different: a lost route and a stray
-    subnet tag must still be found and repaired."""
+    The network's modules run only for what a read found different: a lost route, a stray subnet
+    tag and a subnet's IPv6 auto-assign turned on must still be found and repaired."""
     logs, s3, rds = emulator.client("logs"), emulator.client("s3"), emulator.client("rds")
     api, worker, bucket = f"/ec2/{STACK}/api", f"/ec2/{STACK}/worker", outputs["ssm_bucket"]
     logs.put_retention_policy(logGroupName=api, retentionInDays=7)
@@ -569,6 +569,8 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
                         PolicyDocument=json.dumps({**policy, "Statement": policy["Statement"] + [extra]}))
     subnet = network["subnets"][0]["SubnetId"]
     ec2.create_tags(Resources=[subnet], Tags=[{"Key": "Owner", "Value": "someone"}])
+    other_subnet = network["subnets"][1]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=other_subnet, AssignIpv6AddressOnCreation={"Value": True})
     table = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [f"{STACK}-public"]}])["RouteTables"][0]
     ec2.delete_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0")
     warning = "WARNING: automated backups of the database go from 0 to 7 days (mecove_rds_backup_retention_days)"
@@ -605,6 +607,7 @@ def test_check_mode_reads_instead_of_writing_and_names_each_drift(provisioned, p
     assert rules(stray) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
     assert role_policy(iam, role, policy_name) == policy
     assert "Owner" not in {t["Key"] for t in ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["Tags"]}
+    assert ec2.describe_subnets(SubnetIds=[other_subnet])["Subnets"][0]["AssignIpv6AddressOnCreation"] is False
     routes = ec2.describe_route_tables(RouteTableIds=[table["RouteTableId"]])["RouteTables"][0]["Routes"]
     gateways = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [network["vpc"]["VpcId"]]}])
     assert [r.get("GatewayId") for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"] == [
