@@ -23,11 +23,16 @@ description:
 options:
   name:
     description:
-      - Name of the PM2 application (all its instances, in cluster mode).
-      - With O(ecosystem), acts on that application of the file only; it must be declared there.
-      - Without O(ecosystem), acts on a process PM2 already knows. O(state=started), O(state=restarted) and
-        O(state=reloaded) fail when PM2 does not know it, since there is nothing to start it from.
-    type: str
+      - Names of the PM2 applications to act on (all their instances, in cluster mode); one name or a list.
+      - With O(ecosystem), acts on those applications of the file only; each must be declared there.
+      - Without O(ecosystem), acts on processes PM2 already knows. O(state=started), O(state=restarted) and
+        O(state=reloaded) fail for a name PM2 does not know, since there is nothing to start it from.
+      - Several applications take one C(pm2) command per action, which PM2 carries out for two applications
+        at a time (its E(PM2_CONCURRENT_ACTIONS)), so reloading an API and a worker together takes about as long
+        as the slower of the two, not the sum. The instances of one application are still reloaded one after
+        the other.
+    type: list
+    elements: str
   ecosystem:
     description:
       - Path of a PM2 ecosystem file on the target, C(*.json) (strict JSON), C(*.config.js), C(*.config.cjs)
@@ -108,10 +113,10 @@ EXAMPLES = r"""
   become: true
   become_user: mecove
 
-- name: Reload the API only (zero-downtime in cluster mode)
+- name: Reload the API (zero-downtime in cluster mode) and the worker together
   mecove.platform.pm2_process:
     ecosystem: /home/mecove/ecosystem.config.json
-    name: api
+    name: [api, worker]
     state: reloaded
   become: true
   become_user: mecove
@@ -375,16 +380,23 @@ def ecosystem_apps(config, source="the ecosystem file"):
     return declared
 
 
-def target_names(name, declared):
-    """Names to act on: the given name (which must be declared, with an ecosystem file) or every declared app."""
+def target_names(names, declared):
+    """Names to act on, once each: the given names (each declared, with an ecosystem file) or every declared app."""
+    wanted = list(dict.fromkeys(names or []))
     if declared is None:
-        return [name]
-    names = [app["name"] for app in declared]
-    if name is None:
-        return names
-    if name not in names:
-        raise Pm2Error("application %s is not declared in the ecosystem file (it declares: %s)" % (name, ", ".join(names)))
-    return [name]
+        if not wanted:
+            raise Pm2Error("name must name at least one application when there is no ecosystem file")
+        return wanted
+    known = [app["name"] for app in declared]
+    if not wanted:
+        return known
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise Pm2Error(
+            "application%s %s %s not declared in the ecosystem file (it declares: %s)"
+            % ("s" if len(unknown) > 1 else "", ", ".join(unknown), "are" if len(unknown) > 1 else "is", ", ".join(known))
+        )
+    return wanted
 
 
 def decide(state, instances):
@@ -666,7 +678,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str"),
+            name=dict(type="list", elements="str"),
             ecosystem=dict(type="path"),
             state=dict(type="str", default="started", choices=list(STATES)),
             pm2_executable=dict(type="path"),

@@ -179,10 +179,16 @@ def test_bad_ecosystem_configs_are_rejected(config, message):
 def test_target_names_come_from_the_name_or_the_ecosystem():
     declared = [{"name": "api", "script": "a.js"}, {"name": "worker", "script": "w.js"}]
     assert pm2m.target_names(None, declared) == ["api", "worker"]
-    assert pm2m.target_names("worker", declared) == ["worker"]
-    assert pm2m.target_names("anything", None) == ["anything"]
-    with pytest.raises(pm2m.Pm2Error, match="not declared in the ecosystem file .*api, worker"):
-        pm2m.target_names("web", declared)
+    assert pm2m.target_names([], declared) == ["api", "worker"]
+    assert pm2m.target_names(["worker"], declared) == ["worker"]
+    assert pm2m.target_names(["worker", "api", "worker"], declared) == ["worker", "api"]
+    assert pm2m.target_names(["anything"], None) == ["anything"]
+    with pytest.raises(pm2m.Pm2Error, match="application web is not declared in the ecosystem file .*api, worker"):
+        pm2m.target_names(["web"], declared)
+    with pytest.raises(pm2m.Pm2Error, match="applications web, cron are not declared"):
+        pm2m.target_names(["api", "web", "cron"], declared)
+    with pytest.raises(pm2m.Pm2Error, match="at least one application"):
+        pm2m.target_names([], None)
 
 
 # ---------------------------------------------------------------- decisions
@@ -444,6 +450,15 @@ def test_name_restricts_the_ecosystem_to_one_app(fake, ecosystem, run_module):
     assert result["changed"] is True
     assert fake.ran == [["reload", ecosystem, "--only", "api"]]
     assert {p["name"] for p in result["processes"]} == {"api"}
+
+
+def test_a_list_of_names_reloads_them_with_one_command(fake, ecosystem, run_module):
+    fake.add("api")
+    fake.add("worker")
+    result = run_module(pm2m.main, args(fake, ecosystem=ecosystem, name=["worker", "api"], state="reloaded"))
+    assert result["actions"] == {"worker": "reload", "api": "reload"}
+    assert fake.ran == [["reload", ecosystem, "--only", "worker,api"]]
+    assert [(p["name"], p["restarts"]) for p in result["processes"]] == [("api", 1), ("api", 1), ("worker", 1)]
 
 
 @pytest.mark.parametrize("state", ["restarted", "reloaded"])
