@@ -50,7 +50,9 @@ options:
       - V(started) starts the applications that are not online (missing, stopped or errored).
       - V(stopped) stops the applications that run; applications PM2 does not know are left alone.
       - V(restarted) restarts them (starting missing ones from O(ecosystem)); always changes.
-      - V(reloaded) reloads them (zero-downtime in cluster mode; a restart in fork mode); always changes.
+      - V(reloaded) reloads them (zero-downtime in cluster mode; a restart in fork mode); always changes. With
+        O(ecosystem), PM2 starts in the same command the applications that do not run (missing, stopped or
+        errored), so one task both starts and reloads.
       - V(absent) deletes them from PM2's process list.
     type: str
     choices: [started, stopped, restarted, reloaded, absent]

@@ -461,6 +461,15 @@ def test_a_list_of_names_reloads_them_with_one_command(fake, ecosystem, run_modu
     assert [(p["name"], p["restarts"]) for p in result["processes"]] == [("api", 1), ("api", 1), ("worker", 1)]
 
 
+def test_reloaded_starts_what_does_not_run_in_the_same_command(fake, ecosystem, run_module):
+    # As PM2 does (lib/API.js, reload of an ecosystem file): stopped processes are restarted,
+    # applications it does not know are started after the others are reloaded.
+    fake.add("api", status="stopped")
+    result = run_module(pm2m.main, args(fake, ecosystem=ecosystem, state="reloaded"))
+    assert fake.ran == [["reload", ecosystem, "--only", "api,worker"]]
+    assert [(p["name"], p["status"]) for p in result["processes"]] == [("api", "online")] * 2 + [("worker", "online")]
+
+
 @pytest.mark.parametrize("state", ["restarted", "reloaded"])
 def test_restarted_and_reloaded_always_change(fake, ecosystem, state, run_module):
     fake.add("api")
